@@ -1,0 +1,1 @@
+"""Field-service dispatch: the domain core (models, state machines, services). No Flask, no HTTP."""

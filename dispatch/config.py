@@ -1,0 +1,116 @@
+"""Settings, read once from ``DISPATCH_*`` environment variables into one typed object.
+
+Nothing else in the code base reads ``os.environ``: the app factory and the CLI call
+:func:`Settings.from_env` and pass the result down.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ENVIRONMENTS = ("production", "development", "demo", "test")
+
+
+class ConfigError(RuntimeError):
+    """The configuration is missing something the service cannot run without."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be configured with; see the README's table."""
+
+    env: str = "production"
+    instance_path: Path = field(default_factory=lambda: Path("instance").resolve())
+    database_url: str = ""
+    redis_url: str = ""
+    queue_prefix: str = ""
+    secret_key: str = ""
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    default_time_zone: str = "Europe/London"
+    geocoder_domain: str = ""
+    geocoder_scheme: str = "https"
+    geocoder_user_agent: str = "field-dispatch"
+    geocoder_timeout_s: float = 5.0
+    geocoder_country_codes: str = ""
+    worker_threads: int = 1
+    page_size_max: int = 200
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from ``DISPATCH_*`` variables (``DATABASE_URL``/``REDIS_URL`` too)."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(f"DISPATCH_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f.name, f.type, raw)
+        # The conventional unprefixed names are honoured too, as platforms set them.
+        for name in ("database_url", "redis_url"):
+            if name not in values and environ.get(name.upper()):
+                values[name] = environ[name.upper()]
+        return cls(**values)
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        """Return a copy with some fields replaced (tests and the CLI use this)."""
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+        values = dict(overrides)
+        if "instance_path" in values:
+            values["instance_path"] = Path(values["instance_path"])
+        return replace(self, **values)
+
+    def finalized(self) -> Settings:
+        """Check the settings and fill in derived defaults; refuse to run production unsafely."""
+        if self.env not in ENVIRONMENTS:
+            raise ConfigError(f"DISPATCH_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}")
+        try:
+            ZoneInfo(self.default_time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"unknown time zone {self.default_time_zone!r}") from exc
+        result = self
+        if not result.database_url:
+            result = replace(result, database_url=f"sqlite:///{result.instance_path / 'dispatch.db'}")
+        if not result.secret_key:
+            if result.env == "production":
+                raise ConfigError(
+                    "DISPATCH_SECRET_KEY is not set: production refuses to start without one "
+                    "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+            result = replace(result, secret_key=_local_secret(result.instance_path))
+        elif len(result.secret_key) < 32:
+            raise ConfigError("DISPATCH_SECRET_KEY must be at least 32 characters long")
+        return result
+
+
+def _coerce(name: str, annotation: Any, raw: str) -> Any:
+    kind = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"DISPATCH_{name.upper()} must be a number, not {raw!r}") from exc
+    if kind == "Path":
+        return Path(raw).resolve()
+    return raw
+
+
+def _local_secret(instance_path: Path) -> str:
+    """Return a key generated once for this instance folder (never used in production)."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key

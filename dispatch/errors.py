@@ -1,0 +1,75 @@
+"""Typed domain errors. The API maps each to the standard error payload and status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose; ``status`` is the HTTP status it maps to."""
+
+    status = 400
+
+    def __init__(self, message: str, *, errors: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = dict(errors) if errors else None
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or the actor may not know that it does."""
+
+    status = 404
+
+
+class Forbidden(DomainError):
+    """The actor is known but their role does not allow this."""
+
+    status = 403
+
+
+class Unauthorized(DomainError):
+    """Who is asking could not be established (bad credentials, revoked token)."""
+
+    status = 401
+
+
+class Conflict(DomainError):
+    """The request is well formed but clashes with the current state."""
+
+    status = 409
+
+
+class InvalidTransition(Conflict):
+    """A state change that the state machine does not allow."""
+
+    def __init__(self, action: str, current: str, target: str, allowed_from: tuple[str, ...]) -> None:
+        allowed = ", ".join(allowed_from)
+        super().__init__(
+            f"cannot {action.replace('_', ' ')} an order that is {current}: "
+            f"{action} moves an order from {allowed} to {target}",
+            errors={"current_status": current, "target_status": target},
+        )
+        self.current = current
+        self.target = target
+
+
+class StaleVersion(DomainError):
+    """The client's copy is older than the stored one (HTTP 412)."""
+
+    status = 412
+
+    def __init__(self, what: str, expected: int, actual: int) -> None:
+        super().__init__(
+            f"{what} has changed since you read it (you sent version {expected}, "
+            f"it is now at version {actual}): reload it and try again",
+            errors={"expected_version": expected, "current_version": actual},
+        )
+        self.actual = actual
+
+
+class Invalid(DomainError):
+    """Input that is well formed but not acceptable (HTTP 422), with field errors."""
+
+    status = 422

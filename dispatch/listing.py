@@ -1,0 +1,63 @@
+"""Sorting and pagination shared by every list endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from dispatch.errors import Invalid
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of results and how many there are in all."""
+
+    items: list[T]
+    total: int
+
+
+class Sort:
+    """Parses ``sort=field,-other`` against the fields a list allows, id breaking ties."""
+
+    def __init__(self, columns: Mapping[str, ColumnElement[Any] | Any], *, default: str) -> None:
+        self.columns = dict(columns)
+        self.default = default
+
+    @property
+    def fields(self) -> list[str]:
+        """The names a client may sort by."""
+        return sorted(self.columns)
+
+    def apply(self, stmt: Select[Any], spec: str | None) -> Select[Any]:
+        """Order ``stmt`` by ``spec`` or raise :class:`Invalid` naming the unknown field."""
+        terms = [t.strip() for t in (spec or self.default).split(",") if t.strip()]
+        order = []
+        for term in terms:
+            name = term.lstrip("-+")
+            column = self.columns.get(name)
+            if column is None:
+                raise Invalid(
+                    f"cannot sort by {name!r}",
+                    errors={"sort": [f"unknown field {name!r}; use one of: {', '.join(self.fields)}"]},
+                )
+            order.append(column.desc() if term.startswith("-") else column.asc())
+        if "id" in self.columns and not any(t.lstrip("-+") == "id" for t in terms):
+            order.append(self.columns["id"].asc())
+        return stmt.order_by(*order)
+
+
+def paginate(session: Session, stmt: Select[Any], *, page: int, page_size: int) -> Page[Any]:
+    """Run ``stmt`` for one page and count the whole result."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    offset = (page - 1) * page_size
+    if offset >= total:
+        # Past the end: nothing to fetch (and no offset too big for the database to take).
+        return Page(items=[], total=total)
+    items = list(session.scalars(stmt.limit(page_size).offset(offset)).unique())
+    return Page(items=items, total=total)
