@@ -1,0 +1,1 @@
+"""The catalog: skills and the service types customers can book."""

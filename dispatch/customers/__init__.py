@@ -1,0 +1,1 @@
+"""Customers (households and businesses) and their contacts."""

@@ -1,0 +1,1 @@
+"""Engineers, their skills and home bases, and the teams they belong to."""

@@ -1,0 +1,28 @@
+"""Import every model so that the metadata is complete (Alembic and tests use this)."""
+
+from dispatch.catalog.models import ServiceType, Skill
+from dispatch.customers.models import Customer, CustomerContact
+from dispatch.db import Base
+from dispatch.engineers.models import Engineer, Team
+from dispatch.events.models import Event
+from dispatch.orders.models import Order, OrderTimeWindow
+from dispatch.shifts.models import Shift
+from dispatch.sites.models import Site
+from dispatch.users.models import RevokedToken, User
+
+__all__ = [
+    "Base",
+    "Customer",
+    "CustomerContact",
+    "Engineer",
+    "Event",
+    "Order",
+    "OrderTimeWindow",
+    "RevokedToken",
+    "ServiceType",
+    "Shift",
+    "Site",
+    "Skill",
+    "Team",
+    "User",
+]

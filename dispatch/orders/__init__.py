@@ -1,0 +1,1 @@
+"""On-site service orders ("jobs"): time windows, assignment and their state machine."""

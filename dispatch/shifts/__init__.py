@@ -1,0 +1,1 @@
+"""Shifts: when each engineer works on a given day, and their break."""

@@ -1,0 +1,1 @@
+"""Sites: the places where work is done, with coordinates (given or geocoded)."""

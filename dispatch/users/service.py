@@ -1,0 +1,242 @@
+"""Users: passwords (argon2), login, management by admins, token revocation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from dispatch.access import Actor, Role, require_role
+from dispatch.customers.models import Customer
+from dispatch.db import utcnow
+from dispatch.engineers.models import Engineer
+from dispatch.errors import Conflict, Invalid, NotFound, Unauthorized
+from dispatch.events import service as events
+from dispatch.listing import Page, Sort, paginate
+from dispatch.users.models import RevokedToken, User
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so that a miss costs as much as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a real password")
+MIN_PASSWORD_LENGTH = 10
+_AUDITED = ("email", "full_name", "role", "active", "customer_id", "engineer_id")
+_VIEW = events.fields(*_AUDITED)
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id."""
+    return _hasher.hash(password)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            "password too short",
+            errors={"password": [f"use at least {MIN_PASSWORD_LENGTH} characters"]},
+        )
+
+
+def actor_for(user: User) -> Actor:
+    """The actor a logged-in user acts as."""
+    return Actor(
+        role=user.role,
+        user_id=user.id,
+        customer_id=user.customer_id,
+        engineer_id=user.engineer_id,
+    )
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User:
+    """Return the active user with these credentials or raise :class:`Unauthorized`."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        user = None
+    if user is None or not user.active:
+        raise Unauthorized("email or password is wrong, or the account is disabled")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def get(session: Session, *, user_id: int) -> User | None:
+    """Return the user or None (no access check: used by token loading)."""
+    return session.get(User, user_id)
+
+
+def get_or_raise(session: Session, *, actor: Actor, user_id: int) -> User:
+    """Return a user for an admin, or the actor's own record; else raise."""
+    if actor.user_id != user_id:
+        require_role(actor, {Role.ADMIN}, to="read other users")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+USER_SORT = Sort(
+    {
+        "id": User.id,
+        "email": User.email,
+        "full_name": User.full_name,
+        "created_at": User.created_at,
+    },
+    default="email",
+)
+
+
+def list_users(
+    session: Session,
+    *,
+    actor: Actor,
+    role: Role | None = None,
+    active: bool | None = None,
+    q: str | None = None,
+    sort: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> Page[User]:
+    """List users (admins only)."""
+    require_role(actor, {Role.ADMIN}, to="list users")
+    stmt = select(User)
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    if active is not None:
+        stmt = stmt.where(User.active == active)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(User.email.ilike(like), User.full_name.ilike(like)))
+    return paginate(session, USER_SORT.apply(stmt, sort), page=page, page_size=page_size)
+
+
+def _check_links(
+    session: Session,
+    *,
+    role: Role,
+    customer_id: int | None,
+    engineer_id: int | None,
+    user_id: int | None,
+) -> None:
+    errors: dict[str, list[str]] = {}
+    if role is Role.CUSTOMER and customer_id is None:
+        errors["customer_id"] = ["a customer user must be linked to a customer"]
+    if role is Role.ENGINEER and engineer_id is None:
+        errors["engineer_id"] = ["an engineer user must be linked to an engineer"]
+    if role is not Role.CUSTOMER and customer_id is not None:
+        errors["customer_id"] = ["only customer users are linked to a customer"]
+    if role is not Role.ENGINEER and engineer_id is not None:
+        errors["engineer_id"] = ["only engineer users are linked to an engineer"]
+    if customer_id is not None and session.get(Customer, customer_id) is None:
+        errors["customer_id"] = [f"customer {customer_id} does not exist"]
+    if engineer_id is not None:
+        if session.get(Engineer, engineer_id) is None:
+            errors["engineer_id"] = [f"engineer {engineer_id} does not exist"]
+        else:
+            taken = session.scalar(
+                select(User.id).where(User.engineer_id == engineer_id, User.id != (user_id or 0))
+            )
+            if taken is not None:
+                errors["engineer_id"] = [f"engineer {engineer_id} already has a login (user {taken})"]
+    if errors:
+        raise Invalid("the user's role and links do not fit", errors=errors)
+
+
+def create(
+    session: Session,
+    *,
+    actor: Actor,
+    email: str,
+    full_name: str,
+    password: str,
+    role: Role,
+    customer_id: int | None = None,
+    engineer_id: int | None = None,
+    active: bool = True,
+) -> User:
+    """Create a user (admins only)."""
+    require_role(actor, {Role.ADMIN}, to="create users")
+    email = email.strip().lower()
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"a user with email {email} already exists", errors={"email": ["already used"]})
+    _check_password(password)
+    _check_links(session, role=role, customer_id=customer_id, engineer_id=engineer_id, user_id=None)
+    user = User(
+        email=email,
+        full_name=full_name,
+        password_hash=hash_password(password),
+        role=role,
+        customer_id=customer_id,
+        engineer_id=engineer_id,
+        active=active,
+    )
+    session.add(user)
+    session.flush()
+    events.record(
+        session,
+        actor=actor,
+        entity_type="user",
+        entity_id=user.id,
+        action="created",
+        after=events.snapshot(user, _AUDITED),
+    )
+    return user
+
+
+def update(session: Session, *, actor: Actor, user_id: int, changes: Mapping[str, Any]) -> User:
+    """Change a user's name, role, links, active flag or password (admins only)."""
+    require_role(actor, {Role.ADMIN}, to="change users")
+    user = get_or_raise(session, actor=actor, user_id=user_id)
+    email = str(changes.get("email", user.email)).strip().lower()
+    clash = session.scalar(select(User.id).where(User.email == email, User.id != user.id))
+    if clash is not None:
+        raise Conflict(f"a user with email {email} already exists", errors={"email": ["already used"]})
+    new = {
+        name: changes.get(name, getattr(user, name))
+        for name in ("role", "active", "customer_id", "engineer_id")
+    }
+    if user.id == actor.user_id and (new["role"] is not Role.ADMIN or not new["active"]):
+        raise Conflict("you cannot take away your own admin role or disable yourself")
+    # Check everything before touching the user, so that no half-made change is flushed.
+    _check_links(
+        session,
+        role=new["role"],
+        customer_id=new["customer_id"],
+        engineer_id=new["engineer_id"],
+        user_id=user.id,
+    )
+    if changes.get("password"):
+        _check_password(str(changes["password"]))
+    with events.recording(session, actor=actor, entity=user, entity_type="user", view=_VIEW) as payload:
+        user.email = email
+        for name in ("full_name", "role", "active", "customer_id", "engineer_id"):
+            if name in changes:
+                setattr(user, name, changes[name])
+        if changes.get("password"):
+            user.password_hash = hash_password(str(changes["password"]))
+            payload["password_changed"] = True
+    return user
+
+
+def revoke_token(session: Session, *, jti: str, user_id: int, token_type: str, expires_at: datetime) -> None:
+    """Mark a token as revoked until it would have expired anyway (idempotent)."""
+    if session.get(RevokedToken, jti) is None:
+        session.add(RevokedToken(jti=jti, user_id=user_id, token_type=token_type, expires_at=expires_at))
+        session.flush()
+
+
+def is_revoked(session: Session, *, jti: str) -> bool:
+    """Whether the token was revoked."""
+    return session.get(RevokedToken, jti) is not None
+
+
+def purge_expired_revocations(session: Session) -> int:
+    """Forget revocations of tokens that have expired by now; returns how many."""
+    result = session.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)
