@@ -1,0 +1,1 @@
+"""Background work: RQ on Redis in production, an in-process worker thread by default."""

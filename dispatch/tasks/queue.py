@@ -1,0 +1,144 @@
+"""Enqueue jobs on RQ (Redis) or on an in-process worker thread, through the same interface."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+
+from dispatch.tasks import runtime
+
+log = logging.getLogger(__name__)
+
+# Queues are named for what they do, so workers can be scaled per purpose.
+QUEUES = ("planning", "notifications", "maintenance")
+DEFAULT_TIMEOUT_S = 600
+
+
+class JobQueue(Protocol):
+    """Where jobs go."""
+
+    def enqueue(
+        self,
+        func: Callable[..., Any],
+        *args: Any,
+        queue_name: str,
+        timeout_s: int = DEFAULT_TIMEOUT_S,
+        job_id: str | None = None,
+    ) -> str:
+        """Queue ``func(*args)`` and return the job id."""
+        ...
+
+
+class RQQueue:
+    """Jobs on Redis, run by ``dispatch worker`` processes on any machine."""
+
+    def __init__(self, redis_url: str, *, prefix: str = "") -> None:
+        from redis import Redis
+
+        self.connection = Redis.from_url(redis_url)
+        self.prefix = prefix
+
+    def enqueue(
+        self,
+        func: Callable[..., Any],
+        *args: Any,
+        queue_name: str,
+        timeout_s: int = DEFAULT_TIMEOUT_S,
+        job_id: str | None = None,
+    ) -> str:
+        """Queue the job on the named RQ queue."""
+        from rq import Queue
+
+        if queue_name not in QUEUES:
+            raise ValueError(f"unknown queue {queue_name!r}")
+        job = Queue(self.prefix + queue_name, connection=self.connection).enqueue(
+            func,
+            *args,
+            job_timeout=timeout_s,
+            job_id=job_id,
+            result_ttl=86400,
+            failure_ttl=7 * 86400,
+        )
+        return str(job.id)
+
+
+@dataclass
+class _Job:
+    id: str
+    func: Callable[..., Any]
+    args: tuple[Any, ...]
+    queue_name: str
+    status: str = "queued"
+    error: str = ""
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class InProcessQueue:
+    """The embedded default: one background thread runs the same job functions, in order."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._pending: queue.Queue[_Job | None] = queue.Queue()
+        self._jobs: dict[str, _Job] = {}
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def enqueue(
+        self,
+        func: Callable[..., Any],
+        *args: Any,
+        queue_name: str,
+        timeout_s: int = DEFAULT_TIMEOUT_S,
+        job_id: str | None = None,
+    ) -> str:
+        """Queue the job for the background thread (started on first use)."""
+        if queue_name not in QUEUES:
+            raise ValueError(f"unknown queue {queue_name!r}")
+        job = _Job(job_id or str(uuid.uuid4()), func, args, queue_name)
+        with self._lock:
+            self._jobs[job.id] = job
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="dispatch-worker", daemon=True)
+                self._thread.start()
+        self._pending.put(job)
+        return job.id
+
+    def status(self, job_id: str) -> str | None:
+        """queued, started, finished or failed; None if unknown."""
+        job = self._jobs.get(job_id)
+        return job.status if job else None
+
+    def wait(self, job_id: str, timeout_s: float = 30.0) -> str | None:
+        """Block until the job has run (tests and the CLI use this)."""
+        job = self._jobs.get(job_id)
+        if job is None:
+            return None
+        job.done.wait(timeout_s)
+        return job.status
+
+    def _run(self) -> None:
+        while True:
+            job = self._pending.get()
+            if job is None:
+                return
+            job.status = "started"
+            try:
+                with runtime.bound(self._engine):
+                    job.func(*job.args)
+                job.status = "finished"
+            except Exception as exc:  # the job failed; the worker goes on with the next one
+                job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
+                log.exception("job %s (%s) failed", job.id, getattr(job.func, "__name__", job.func))
+            finally:
+                job.done.set()
+
+    def stop(self) -> None:
+        """Let the thread finish what is queued and end."""
+        self._pending.put(None)
