@@ -1,0 +1,205 @@
+"""The ``dispatch`` command: run the demo, migrate, load data, start workers, manage users."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+import click
+
+from dispatch.config import ConfigError, Settings
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return Settings.from_env(os.environ).with_overrides(overrides).finalized()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+def main() -> None:
+    """Field-service dispatch."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations to the configured database."""
+    from dispatch import migrate
+    from dispatch.db import make_engine
+
+    settings = _settings()
+    migrate.upgrade(make_engine(settings.database_url), revision)
+    click.echo(f"schema at {revision}: {_safe_url(settings.database_url)}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command("load-demo")
+@click.option("--orders", "orders_count", default=200, show_default=True, type=click.IntRange(1, 5000))
+@click.option("--seed", default=7, show_default=True)
+def load_demo(orders_count: int, seed: int) -> None:
+    """Load the demo city (refused in production and on a database that has users)."""
+    settings = _settings()
+    logins = _load_demo(settings, orders_count, seed)
+    _print_logins(logins)
+
+
+def _load_demo(settings: Settings, orders_count: int, seed: int) -> list[Any]:
+    from dispatch import migrate
+    from dispatch.db import make_engine, make_session_factory
+    from dispatch.demo import loader
+
+    if settings.env == "production":
+        raise click.ClickException("demo data has public passwords: it is never loaded in production")
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    with make_session_factory(engine)() as session:
+        if loader.already_loaded(session):
+            click.echo("the database already has data: demo not loaded again (delete it to start over)")
+            return list(loader.DEMO_LOGINS)
+        logins = loader.load(session, orders_count=orders_count, seed=seed)
+        session.commit()
+    return logins
+
+
+def _print_logins(logins: list[Any]) -> None:
+    click.echo("Demo logins (demo only):")
+    for login in logins:
+        click.echo(f"  {login.role:<11} {login.email:<24} {login.password}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--orders", "orders_count", default=200, show_default=True, type=click.IntRange(1, 5000))
+def demo(host: str, port: int, orders_count: int) -> None:
+    """Migrate, load the demo city if the database is empty, and serve it."""
+    env = os.environ.get("DISPATCH_ENV") or "demo"
+    settings = _settings(env=env)
+    logins = _load_demo(settings, orders_count, seed=7)
+    base = f"http://{host}:{port}"
+    click.echo("")
+    click.echo(f"Field-service dispatch is running at {base}/")
+    click.echo(f"  API docs:     {base}/api/docs")
+    click.echo(f"  OpenAPI:      {base}/api/openapi.json")
+    click.echo(f"  Database:     {_safe_url(settings.database_url)}")
+    click.echo("  Worker:       in-process" if not settings.redis_url else "  Worker:       RQ on Redis")
+    _print_logins(logins)
+    click.echo("Press Ctrl+C to stop.")
+    _serve(settings, host, port, workers=1)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the API with gunicorn (migrate first with `dispatch db upgrade`)."""
+    settings = _settings()
+    if not settings.redis_url and workers > 1:
+        click.echo("no REDIS_URL: each worker process runs its own in-process job worker", err=True)
+    _serve(settings, host, port, workers=workers)
+
+
+def _serve(settings: Settings, host: str, port: int, *, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from api import create_app
+
+    app = create_app(settings)
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": 4,
+                "accesslog": "-",
+                "timeout": 60,
+            }.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return app
+
+    Server().run()
+
+
+@main.command()
+@click.option("--queue", "queues", multiple=True, help="queues to serve (default: all)")
+@click.option("--burst", is_flag=True, help="stop when the queues are empty")
+def worker(queues: tuple[str, ...], burst: bool) -> None:
+    """Run an RQ worker on REDIS_URL for the named queues."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    from dispatch.tasks import runtime
+    from dispatch.tasks.queue import QUEUES
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.ClickException("set DISPATCH_REDIS_URL (or REDIS_URL): the worker takes jobs from Redis")
+    unknown = set(queues) - set(QUEUES)
+    if unknown:
+        raise click.ClickException(
+            f"unknown queue(s): {', '.join(sorted(unknown))}; known: {', '.join(QUEUES)}"
+        )
+    runtime.configure(settings)
+    connection = Redis.from_url(settings.redis_url)
+    names = queues or QUEUES
+    prefixed = [settings.queue_prefix + n for n in names]
+    click.echo(f"worker on {_safe_url(settings.redis_url)}, queues: {', '.join(prefixed)}")
+    Worker([Queue(n, connection=connection) for n in prefixed], connection=connection).work(burst=burst)
+
+
+@main.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "dispatcher", "agent"]),
+    default="admin",
+    show_default=True,
+)
+@click.password_option()
+def create_user(email: str, full_name: str, role: str, password: str) -> None:
+    """Create a staff user (the first admin of a new installation)."""
+    from dispatch.access import SYSTEM, Role
+    from dispatch.db import make_engine, make_session_factory
+    from dispatch.errors import DomainError
+    from dispatch.users import service as users
+
+    settings = _settings()
+    with make_session_factory(make_engine(settings.database_url))() as session:
+        try:
+            user = users.create(
+                session,
+                actor=SYSTEM,
+                email=email,
+                full_name=full_name,
+                password=password,
+                role=Role(role),
+            )
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+        click.echo(f"created {role} {user.email} (user {user.id})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

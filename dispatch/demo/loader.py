@@ -1,0 +1,180 @@
+"""Load the generated city into the database through the same services the API uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dispatch.access import SYSTEM, Role
+from dispatch.catalog import service as catalog
+from dispatch.customers import service as customers
+from dispatch.customers.models import CustomerTier
+from dispatch.engineers import service as engineers
+from dispatch.orders import service as orders
+from dispatch.orders.models import Channel, Priority
+from dispatch.shifts import service as shifts
+from dispatch.sites import service as sites
+from dispatch.users import service as users
+from dispatch.users.models import User
+from optimizer.datasets.city import City, generate_city
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """A demo account (demo passwords are public: the demo refuses to run in production)."""
+
+    role: str
+    email: str
+    password: str
+    who: str
+
+
+DEMO_LOGINS = (
+    DemoLogin("admin", "admin@example.com", "demo-admin-1", "Ada Admin"),
+    DemoLogin("dispatcher", "dispatcher@example.com", "demo-dispatch-1", "Dev Dispatcher"),
+    DemoLogin("agent", "agent@example.com", "demo-agent-1", "Ava Agent"),
+    DemoLogin("engineer", "engineer@example.com", "demo-engineer-1", "the first engineer"),
+    DemoLogin("customer", "customer@example.com", "demo-customer-1", "the first customer"),
+)
+
+
+def next_working_day(today: date) -> date:
+    """Tomorrow, or Monday when tomorrow is a weekend day."""
+    day = today + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def already_loaded(session: Session) -> bool:
+    """Whether the database already holds users (the loader never loads twice)."""
+    return bool(session.scalar(select(func.count()).select_from(User)))
+
+
+def load(
+    session: Session, *, orders_count: int = 200, seed: int = 7, day: date | None = None
+) -> list[DemoLogin]:
+    """Create the city's catalog, teams, engineers, shifts, customers, sites and orders, and logins."""
+    if day is None:
+        day = next_working_day(datetime.now(ZoneInfo("Europe/London")).date())
+    city = generate_city(orders_count, seed=seed, day=day)
+    actor = SYSTEM
+    for skill in city.skills:
+        catalog.create_skill(session, actor=actor, code=skill.code, name=skill.name)
+    type_ids: dict[str, int] = {}
+    for st in city.service_types:
+        type_ids[st.code] = catalog.create_type(
+            session,
+            actor=actor,
+            code=st.code,
+            name=st.name,
+            default_duration_s=st.duration_s,
+            skills=st.skills,
+            photos_required=st.photos_required,
+            signature_required=st.signature_required,
+        ).id
+    team_ids = {
+        t.code: engineers.create_team(
+            session,
+            actor=actor,
+            code=t.code,
+            name=t.name,
+            region=t.region,
+            time_zone=city.time_zone,
+        ).id
+        for t in city.teams
+    }
+    engineer_ids = _load_engineers(session, city, team_ids)
+    customer_ids: dict[str, int] = {}
+    for c in city.customers:
+        customer_ids[c.ref] = customers.create(
+            session,
+            actor=actor,
+            name=c.name,
+            email=c.email,
+            phone=c.phone,
+            external_id=c.ref,
+            tier=CustomerTier(c.tier),
+        ).id
+    site_ids: dict[str, int] = {}
+    for s in city.sites:
+        site_ids[s.ref] = sites.create(
+            session,
+            actor=actor,
+            customer_id=customer_ids[s.customer_ref],
+            address=s.address,
+            latitude=s.point.lat,
+            longitude=s.point.lon,
+            access_notes=s.access_notes,
+            city="Manchester",
+            country_code="GB",
+            geocoder=None,
+            default_time_zone=city.time_zone,
+        ).id
+    for o in city.orders:
+        orders.create(
+            session,
+            actor=actor,
+            customer_id=customer_ids[o.customer_ref],
+            site_id=site_ids[o.site_ref],
+            service_type_id=type_ids[o.service_type],
+            duration_s=o.duration_s,
+            priority=Priority(o.priority),
+            channel=Channel.WEB if o.ref[-1] in "02468" else Channel.PHONE,
+            description=o.description,
+            external_ref=o.ref,
+            time_windows=[orders.Window(city.at(a), city.at(b)) for a, b in o.windows],
+        )
+    first_engineer = city.engineers[0]
+    first_customer = city.customers[0]
+    names = {"engineer": first_engineer.name, "customer": first_customer.name}
+    logins = [DemoLogin(x.role, x.email, x.password, names.get(x.role, x.who)) for x in DEMO_LOGINS]
+    for login in logins:
+        role = Role(login.role)
+        users.create(
+            session,
+            actor=actor,
+            email=login.email,
+            password=login.password,
+            full_name=login.who,
+            role=role,
+            engineer_id=engineer_ids[first_engineer.ref] if role is Role.ENGINEER else None,
+            customer_id=customer_ids[first_customer.ref] if role is Role.CUSTOMER else None,
+        )
+    session.flush()
+    return logins
+
+
+def _load_engineers(session: Session, city: City, team_ids: dict[str, int]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for e in city.engineers:
+        ids[e.ref] = engineers.create(
+            session,
+            actor=SYSTEM,
+            name=e.name,
+            email=e.email,
+            phone=e.phone,
+            team_id=team_ids[e.team],
+            skills=e.skills,
+            home_address=e.home_address,
+            home_latitude=e.home.lat,
+            home_longitude=e.home.lon,
+        ).id
+    for sh in city.shifts:
+        shifts.create(
+            session,
+            actor=SYSTEM,
+            engineer_id=ids[sh.engineer_ref],
+            day=city.day,
+            starts_at=city.at(sh.start_s),
+            ends_at=city.at(sh.end_s),
+            break_earliest=city.at(sh.break_earliest_s),
+            break_latest=city.at(sh.break_latest_s),
+            break_duration_s=sh.break_duration_s,
+            default_time_zone=city.time_zone,
+        )
+    return ids

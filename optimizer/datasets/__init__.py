@@ -1,0 +1,1 @@
+"""Benchmark and demo data sets: Solomon VRPTW instances and the seeded demo city."""
