@@ -1,0 +1,56 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from dispatch.config import Settings
+from dispatch.sites.geocoding import Geocoder, NominatimGeocoder
+
+
+def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask:
+    """Build the app from ``DISPATCH_*`` settings, with optional overrides for tests."""
+    if isinstance(test_config, Settings):
+        settings = test_config
+    else:
+        settings = Settings.from_env(os.environ)
+        if test_config:
+            settings = settings.with_overrides(test_config)
+    settings = settings.finalized()
+
+    app = Flask(__name__, instance_path=str(settings.instance_path), static_folder=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        DISPATCH=settings,
+        TESTING=settings.env == "test",
+        JSON_SORT_KEYS=False,
+    )
+
+    from api import auth, database, errors, openapi, pages, resources, worker
+
+    database.init_app(app, settings)
+    app.extensions["dispatch.geocoder"] = geocoder_for(settings)
+    api = openapi.init_app(app)
+    auth.init_app(app, settings)
+    errors.init_app(app)
+    resources.register(api)
+    pages.init_app(app)
+    worker.init_app(app, settings)
+    return app
+
+
+def geocoder_for(settings: Settings) -> Geocoder | None:
+    """The Nominatim-protocol geocoder at the configured domain, or None if none is set."""
+    if not settings.geocoder_domain:
+        return None
+    return NominatimGeocoder(
+        domain=settings.geocoder_domain,
+        scheme=settings.geocoder_scheme,
+        user_agent=settings.geocoder_user_agent,
+        timeout_s=settings.geocoder_timeout_s,
+        country_codes=settings.geocoder_country_codes,
+    )

@@ -1,0 +1,230 @@
+"""Login with a bearer token (flask-jwt-extended), refresh and revoke; who the caller is."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from flask_jwt_extended import (
+    JWTManager,
+    create_access_token,
+    create_refresh_token,
+    current_user,
+    get_jwt,
+    jwt_required,
+    verify_jwt_in_request,
+)
+from flask_smorest import Blueprint
+from flask_smorest.error_handler import ErrorSchema
+from marshmallow import Schema, fields, validate
+
+from api import database
+from api.database import View
+from api.errors import payload
+from api.fields import Id, Text
+from api.worker import jobs
+from dispatch.access import Actor, Role
+from dispatch.config import Settings
+from dispatch.tasks.jobs import purge_expired_revocations
+from dispatch.users import service as users
+from dispatch.users.models import User
+
+jwt = JWTManager()
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in, refresh and revoke tokens")
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Configure JWTs: short access tokens, long refresh tokens, revocation checked in the database."""
+    app.config.update(
+        JWT_SECRET_KEY=settings.secret_key,
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.access_token_minutes),
+        JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=settings.refresh_token_days),
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_ERROR_MESSAGE_KEY="message",
+    )
+    jwt.init_app(app)
+
+
+@jwt.user_identity_loader
+def _identity(user: User) -> str:
+    return str(user.id)
+
+
+@jwt.user_lookup_loader
+def _load_user(_header: dict[str, Any], data: dict[str, Any]) -> User | None:
+    user = users.get(database.session(), user_id=int(data["sub"]))
+    return user if user is not None and user.active else None
+
+
+@jwt.token_in_blocklist_loader
+def _revoked(_header: dict[str, Any], data: dict[str, Any]) -> bool:
+    return users.is_revoked(database.session(), jti=data["jti"])
+
+
+def _error(code: int, message: str) -> tuple[dict[str, Any], int, dict[str, str]]:
+    return payload(code, message), code, {"WWW-Authenticate": "Bearer"}
+
+
+@jwt.unauthorized_loader
+def _missing(reason: str) -> Any:
+    return _error(401, f"log in first: {reason}")
+
+
+@jwt.invalid_token_loader
+def _invalid(reason: str) -> Any:
+    return _error(401, f"the token is not valid: {reason}")
+
+
+@jwt.expired_token_loader
+def _expired(_header: dict[str, Any], data: dict[str, Any]) -> Any:
+    kind = data.get("type", "access")
+    hint = "refresh it at /api/v1/auth/refresh" if kind == "access" else "log in again"
+    return _error(401, f"the {kind} token has expired: {hint}")
+
+
+@jwt.revoked_token_loader
+def _revoked_error(_header: dict[str, Any], _data: dict[str, Any]) -> Any:
+    return _error(401, "the token was revoked: log in again")
+
+
+@jwt.user_lookup_error_loader
+def _unknown_user(_header: dict[str, Any], _data: dict[str, Any]) -> Any:
+    return _error(401, "the account behind this token no longer exists or is disabled")
+
+
+@jwt.needs_fresh_token_loader
+def _not_fresh(_header: dict[str, Any], _data: dict[str, Any]) -> Any:
+    return _error(401, "this needs a fresh login")
+
+
+def require_login() -> None:
+    """Blueprint guard: every request must carry a valid access token."""
+    verify_jwt_in_request()
+
+
+def actor() -> Actor:
+    """The actor for the logged-in user of this request."""
+    return users.actor_for(current_user)
+
+
+class LoginSchema(Schema):
+    """Credentials."""
+
+    email = fields.Email(required=True)
+    password = Text(required=True, validate=validate.Length(min=1, max=1000), load_only=True)
+
+
+class MeSchema(Schema):
+    """The logged-in user."""
+
+    id = fields.Integer(dump_only=True)
+    email = Text(dump_only=True)
+    full_name = Text(dump_only=True)
+    role = fields.Enum(Role, by_value=True, dump_only=True)
+    customer_id = Id(allow_none=True, dump_only=True)
+    engineer_id = Id(allow_none=True, dump_only=True)
+
+
+class TokensSchema(Schema):
+    """Tokens to send as ``Authorization: Bearer``."""
+
+    access_token = Text()
+    refresh_token = Text()
+    token_type = Text()
+    expires_in = fields.Integer(metadata={"description": "seconds the access token lives"})
+    user = fields.Nested(MeSchema)
+
+
+class AccessTokenSchema(Schema):
+    """A new access token."""
+
+    access_token = Text()
+    token_type = Text()
+    expires_in = fields.Integer()
+
+
+class RevokedSchema(Schema):
+    """What was revoked."""
+
+    revoked = Text(metadata={"description": "token type: access or refresh"})
+    jti = Text()
+
+
+def _expires_in() -> int:
+    delta: timedelta = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    return int(delta.total_seconds())
+
+
+@blp.route("/login")
+class Login(View):
+    """Exchange email and password for tokens."""
+
+    @blp.arguments(LoginSchema)
+    @blp.response(200, TokensSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Wrong credentials or disabled account")
+    @blp.doc(security=[])
+    def post(self, creds: dict[str, Any]) -> dict[str, Any]:
+        """Log in."""
+        user = users.authenticate(database.session(), email=creds["email"], password=creds["password"])
+        return {
+            "access_token": create_access_token(identity=user, additional_claims={"role": user.role.value}),
+            "refresh_token": create_refresh_token(identity=user),
+            "token_type": "Bearer",
+            "expires_in": _expires_in(),
+            "user": user,
+        }
+
+
+@blp.route("/refresh")
+class Refresh(View):
+    """Get a new access token with the refresh token."""
+
+    @jwt_required(refresh=True)
+    @blp.response(200, AccessTokenSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Missing, expired or revoked refresh token")
+    def post(self) -> dict[str, Any]:
+        """Refresh the access token (send the refresh token as the bearer)."""
+        user: User = current_user
+        return {
+            "access_token": create_access_token(identity=user, additional_claims={"role": user.role.value}),
+            "token_type": "Bearer",
+            "expires_in": _expires_in(),
+        }
+
+
+@blp.route("/revoke")
+class Revoke(View):
+    """Revoke the token sent (log out); send the refresh token too to end the session."""
+
+    @jwt_required(verify_type=False)
+    @blp.response(200, RevokedSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
+    def post(self) -> dict[str, Any]:
+        """Revoke the bearer token, access or refresh."""
+        claims = get_jwt()
+        users.revoke_token(
+            database.session(),
+            jti=claims["jti"],
+            user_id=int(claims["sub"]),
+            token_type=claims["type"],
+            expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
+        )
+        # Old revocations are useless once their tokens expire: let the worker forget them.
+        jobs().enqueue(
+            purge_expired_revocations, queue_name="maintenance", job_id="purge-expired-revocations"
+        )
+        return {"revoked": claims["type"], "jti": claims["jti"]}
+
+
+@blp.route("/me")
+class Me(View):
+    """Who am I."""
+
+    @jwt_required()
+    @blp.response(200, MeSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
+    def get(self) -> User:
+        """The logged-in user."""
+        user: User = current_user
+        return user

@@ -1,0 +1,64 @@
+"""Field types that keep input inside what every supported database can store.
+
+PostgreSQL refuses integers past 2**31 - 1 in ``integer`` columns, text holding NUL characters, and
+SQLite and Python refuse some far-away dates; a request carrying those gets a 422 here, naming the
+field, instead of failing in the database.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**31 - 1
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field class
+    """An id of a stored row (1 to 2**31 - 1)."""
+    return fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def _no_nul(value: str) -> None:
+    if "\x00" in value:
+        raise ValidationError("must not contain NUL characters")
+
+
+class Text(fields.String):
+    """A string without NUL characters (which PostgreSQL cannot store)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        extra = kwargs.pop("validate", None)
+        checks = [_no_nul, *([extra] if callable(extra) else (extra or []))]
+        super().__init__(validate=checks, **kwargs)
+
+
+class When(fields.AwareDateTime):
+    """A moment with a UTC offset, between 2000 and 2100."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Range(min=EARLIEST, max=LATEST), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        try:
+            moment: datetime = super()._deserialize(value, attr, data, **kwargs)
+            moment.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValidationError("date out of range") from exc
+        return moment
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>`` in routes: only ids that can exist match (others are a plain 404)."""
+
+    def __init__(self, url_map: Any) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def id_converter_schema(_converter: Any) -> dict[str, Any]:
+    """How an ``<id:...>`` path parameter is documented."""
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}

@@ -1,0 +1,26 @@
+"""The REST resources, one blueprint each."""
+
+from __future__ import annotations
+
+from flask_smorest import Api
+
+from api import auth
+from api.resources import catalog, customers, engineers, events, orders, shifts, sites, users
+
+
+def register(api: Api) -> None:
+    """Register every blueprint with the API."""
+    for blp in (
+        auth.blp,
+        users.blp,
+        customers.blp,
+        sites.blp,
+        catalog.skills,
+        catalog.service_types,
+        engineers.teams,
+        engineers.blp,
+        shifts.blp,
+        orders.blp,
+        events.blp,
+    ):
+        api.register_blueprint(blp)

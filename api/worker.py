@@ -1,0 +1,26 @@
+"""Which queue the app enqueues on: RQ when REDIS_URL is set, else the in-process worker."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from api.database import Database
+from dispatch.config import Settings
+from dispatch.tasks.queue import InProcessQueue, JobQueue, RQQueue
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Attach the job queue; the in-process worker shares the app's database engine."""
+    job_queue: JobQueue
+    if settings.redis_url:
+        job_queue = RQQueue(settings.redis_url, prefix=settings.queue_prefix)
+    else:
+        database: Database = app.extensions["dispatch.db"]
+        job_queue = InProcessQueue(database.engine)
+    app.extensions["dispatch.queue"] = job_queue
+
+
+def jobs() -> JobQueue:
+    """The current app's job queue."""
+    job_queue: JobQueue = current_app.extensions["dispatch.queue"]
+    return job_queue
