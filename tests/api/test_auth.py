@@ -1,0 +1,129 @@
+"""Logging in, refreshing and revoking tokens, as a client would."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask_jwt_extended import create_access_token
+
+from dispatch.users.models import User
+from tests.factories import PASSWORD
+
+
+def login(client, email="dispatcher@example.com", password=PASSWORD):
+    return client.post("/api/v1/auth/login", json={"email": email, "password": password})
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_login_gives_tokens_that_open_the_api(client, world):
+    response = login(client)
+    assert response.status_code == 200
+    body = response.json
+    assert body["token_type"] == "Bearer"
+    assert body["user"]["role"] == "dispatcher"
+    assert body["expires_in"] == 15 * 60
+    me = client.get("/api/v1/auth/me", headers=bearer(body["access_token"]))
+    assert me.status_code == 200
+    assert me.json["email"] == "dispatcher@example.com"
+
+
+def test_login_is_case_insensitive_on_email(client, world):
+    assert login(client, email="Dispatcher@Example.COM").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("dispatcher@example.com", "wrong password!"), ("nobody@example.com", PASSWORD)],
+)
+def test_wrong_credentials_are_401_without_saying_which_part(client, world, email, password):
+    response = login(client, email=email, password=password)
+    assert response.status_code == 401
+    assert response.json["message"] == "email or password is wrong, or the account is disabled"
+
+
+def test_login_without_a_password_is_422_naming_the_field(client, world):
+    response = client.post("/api/v1/auth/login", json={"email": "dispatcher@example.com"})
+    assert response.status_code == 422
+    assert "password" in response.json["errors"]["json"]
+
+
+def test_refresh_token_gives_a_new_access_token_but_cannot_be_used_as_one(client, world):
+    tokens = login(client).json
+    refreshed = client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))
+    assert refreshed.status_code == 200
+    assert client.get("/api/v1/auth/me", headers=bearer(refreshed.json["access_token"])).status_code == 200
+    as_access = client.get("/api/v1/orders", headers=bearer(tokens["refresh_token"]))
+    assert as_access.status_code == 401
+    assert client.post("/api/v1/auth/refresh", headers=bearer(tokens["access_token"])).status_code == 401
+
+
+def test_revoked_tokens_stop_working(client, world):
+    tokens = login(client).json
+    access, refresh = tokens["access_token"], tokens["refresh_token"]
+    assert client.post("/api/v1/auth/revoke", headers=bearer(access)).json["revoked"] == "access"
+    response = client.get("/api/v1/orders", headers=bearer(access))
+    assert response.status_code == 401
+    assert "revoked" in response.json["message"]
+    # The refresh token still works until it is revoked too.
+    assert client.post("/api/v1/auth/refresh", headers=bearer(refresh)).status_code == 200
+    assert client.post("/api/v1/auth/revoke", headers=bearer(refresh)).status_code == 200
+    assert client.post("/api/v1/auth/refresh", headers=bearer(refresh)).status_code == 401
+
+
+def test_expired_token_says_to_refresh(client, world, app):
+    with app.app_context(), app.extensions["dispatch.db"].sessions() as session:
+        user = session.get(User, world.ids["user_dispatcher"])
+        token = create_access_token(identity=user, expires_delta=timedelta(seconds=-1))
+    response = client.get("/api/v1/orders", headers=bearer(token))
+    assert response.status_code == 401
+    assert "expired" in response.json["message"]
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_disabled_user_is_locked_out_at_once(client, world):
+    tokens = login(client).json
+    disabled = client.patch(
+        f"/api/v1/users/{world.ids['user_dispatcher']}", json={"active": False}, headers=world.h("admin")
+    )
+    assert disabled.status_code == 200
+    assert client.get("/api/v1/orders", headers=bearer(tokens["access_token"])).status_code == 401
+    assert login(client).status_code == 401
+
+
+@pytest.mark.parametrize("header", ["Bearer not-a-jwt", "Basic abc", "Bearer"])
+def test_garbage_tokens_are_401(client, world, header):
+    response = client.get("/api/v1/orders", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.json["code"] == 401
+
+
+def test_admin_cannot_lock_themself_out(client, world):
+    response = client.patch(
+        f"/api/v1/users/{world.ids['user_admin']}", json={"role": "agent"}, headers=world.h("admin")
+    )
+    assert response.status_code == 409
+    assert client.get("/api/v1/users", headers=world.h("admin")).status_code == 200
+
+
+def test_customer_user_must_be_linked_to_a_customer(client, world):
+    response = client.post(
+        "/api/v1/users",
+        json={"email": "x@example.com", "full_name": "X", "role": "customer", "password": "long enough pw"},
+        headers=world.h("admin"),
+    )
+    assert response.status_code == 422
+    assert response.json["errors"] == {"customer_id": ["a customer user must be linked to a customer"]}
+
+
+def test_short_password_is_refused(client, world):
+    response = client.post(
+        "/api/v1/users",
+        json={"email": "y@example.com", "full_name": "Y", "role": "agent", "password": "short"},
+        headers=world.h("admin"),
+    )
+    assert response.status_code == 422
+    assert "password" in response.json["errors"]["json"]

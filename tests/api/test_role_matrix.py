@@ -1,0 +1,263 @@
+"""Every endpoint x every role, with the exact status each must get.
+
+Rows name resources of the world fixture: ``c1``/``s1``/``e1`` and the ``o_*`` orders belong to the
+customer and engineer users; ``c2``/``s2``/``e2``/``o_other`` belong to someone else. A customer or
+engineer asking for something that is not theirs gets 404 (its existence is not disclosed);
+asking to do something their role may never do gets 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.factories import tomorrow_at
+
+ROLES = ("admin", "dispatcher", "agent", "engineer", "customer")
+Body = Callable[[Any], dict[str, Any]] | None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One endpoint call and the status each role gets."""
+
+    method: str
+    path: str
+    expected: tuple[int, int, int, int, int]
+    body: Body = None
+    if_match: bool = False
+
+
+def _window(hour: int) -> dict[str, str]:
+    return {"starts_at": tomorrow_at(hour).isoformat(), "ends_at": tomorrow_at(hour + 2).isoformat()}
+
+
+def _site(customer: str) -> Body:
+    return lambda w: {
+        "customer_id": w.ids[customer],
+        "address": "9 Oak Grove, Sale",
+        "latitude": 53.42,
+        "longitude": -2.32,
+    }
+
+
+def _order(customer: str, site: str) -> Body:
+    return lambda w: {
+        "customer_id": w.ids[customer],
+        "site_id": w.ids[site],
+        "service_type_id": w.ids["boiler-service"],
+        "time_windows": [_window(14)],
+    }
+
+
+def _shift(w: Any) -> dict[str, Any]:
+    return {
+        "engineer_id": w.ids["e3"],
+        "starts_at": tomorrow_at(8).isoformat(),
+        "ends_at": tomorrow_at(16).isoformat(),
+    }
+
+
+OK, NEW, NO_CONTENT = 200, 201, 204
+DENIED, HIDDEN = 403, 404
+
+ROWS: list[Row] = [
+    Row("GET", "/auth/me", (OK, OK, OK, OK, OK)),
+    Row("GET", "/users", (OK, DENIED, DENIED, DENIED, DENIED)),
+    Row(
+        "POST",
+        "/users",
+        (NEW, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {
+            "email": "new.dispatcher@example.com",
+            "full_name": "New Dispatcher",
+            "role": "dispatcher",
+            "password": "a long enough password",
+        },
+    ),
+    Row("GET", "/users/{user_admin}", (OK, DENIED, DENIED, DENIED, DENIED)),
+    Row(
+        "PATCH",
+        "/users/{user_agent}",
+        (OK, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {"full_name": "Agent A"},
+    ),
+    Row("GET", "/customers", (OK, OK, OK, OK, OK)),
+    Row("POST", "/customers", (NEW, NEW, NEW, DENIED, DENIED), lambda w: {"name": "Ella Wood"}),
+    Row("GET", "/customers/{c1}", (OK, OK, OK, OK, OK)),
+    Row("GET", "/customers/{c2}", (OK, OK, OK, HIDDEN, HIDDEN)),
+    Row("PATCH", "/customers/{c1}", (OK, OK, OK, DENIED, OK), lambda w: {"phone": "+44 161 496 0999"}),
+    Row("PATCH", "/customers/{c2}", (OK, OK, OK, DENIED, HIDDEN), lambda w: {"phone": "+44 161 496 0998"}),
+    Row("GET", "/sites", (OK, OK, OK, OK, OK)),
+    Row("POST", "/sites", (NEW, NEW, NEW, DENIED, NEW), _site("c1")),
+    Row("POST", "/sites", (NEW, NEW, NEW, DENIED, DENIED), _site("c2")),
+    Row("GET", "/sites/{s1}", (OK, OK, OK, OK, OK)),
+    Row("GET", "/sites/{s2}", (OK, OK, OK, HIDDEN, HIDDEN)),
+    Row("PATCH", "/sites/{s1}", (OK, OK, OK, DENIED, OK), lambda w: {"access_notes": "Side gate"}),
+    Row("PATCH", "/sites/{s2}", (OK, OK, OK, DENIED, HIDDEN), lambda w: {"access_notes": "Side gate"}),
+    Row("GET", "/skills", (OK, OK, OK, OK, OK)),
+    Row("POST", "/skills", (NEW, NEW, DENIED, DENIED, DENIED), lambda w: {"code": "hvac", "name": "HVAC"}),
+    Row("GET", "/skills/{gas}", (OK, OK, OK, OK, OK)),
+    Row("PATCH", "/skills/{gas}", (OK, OK, DENIED, DENIED, DENIED), lambda w: {"name": "Gas Safe"}),
+    Row("GET", "/service-types", (OK, OK, OK, OK, OK)),
+    Row(
+        "POST",
+        "/service-types",
+        (NEW, NEW, DENIED, DENIED, DENIED),
+        lambda w: {"code": "leak-repair", "name": "Leak repair", "default_duration_s": 3600},
+    ),
+    Row("GET", "/service-types/{boiler-service}", (OK, OK, OK, OK, OK)),
+    Row(
+        "PATCH",
+        "/service-types/{boiler-service}",
+        (OK, OK, DENIED, DENIED, DENIED),
+        lambda w: {"default_duration_s": 4200},
+    ),
+    Row("GET", "/teams", (OK, OK, OK, OK, DENIED)),
+    Row(
+        "POST",
+        "/teams",
+        (NEW, NEW, DENIED, DENIED, DENIED),
+        lambda w: {"code": "north", "name": "North", "time_zone": "Europe/London"},
+    ),
+    Row("GET", "/teams/{team}", (OK, OK, OK, OK, DENIED)),
+    Row("PATCH", "/teams/{team}", (OK, OK, DENIED, DENIED, DENIED), lambda w: {"region": "Trafford"}),
+    Row("GET", "/engineers", (OK, OK, OK, OK, DENIED)),
+    Row(
+        "POST",
+        "/engineers",
+        (NEW, NEW, DENIED, DENIED, DENIED),
+        lambda w: {"name": "Amir Khan", "home_latitude": 53.4, "home_longitude": -2.2, "skills": ["gas"]},
+    ),
+    Row("GET", "/engineers/{e1}", (OK, OK, OK, OK, DENIED)),
+    Row("GET", "/engineers/{e2}", (OK, OK, OK, HIDDEN, DENIED)),
+    Row("PATCH", "/engineers/{e1}", (OK, OK, DENIED, DENIED, DENIED), lambda w: {"phone": "+44 7700 900001"}),
+    Row("GET", "/shifts", (OK, OK, OK, OK, DENIED)),
+    Row("POST", "/shifts", (NEW, NEW, DENIED, DENIED, DENIED), _shift),
+    Row("GET", "/shifts/{sh1}", (OK, OK, OK, OK, DENIED)),
+    Row("GET", "/shifts/{sh2}", (OK, OK, OK, HIDDEN, DENIED)),
+    Row("PATCH", "/shifts/{sh1}", (OK, OK, DENIED, DENIED, DENIED), lambda w: {"break_duration_s": 2700}),
+    Row("DELETE", "/shifts/{sh1}", (NO_CONTENT, NO_CONTENT, DENIED, DENIED, DENIED)),
+    Row("GET", "/orders", (OK, OK, OK, OK, OK)),
+    Row("POST", "/orders", (NEW, NEW, NEW, DENIED, NEW), _order("c1", "s1")),
+    Row("POST", "/orders", (NEW, NEW, NEW, DENIED, DENIED), _order("c2", "s2")),
+    Row("GET", "/orders/{o_disp}", (OK, OK, OK, OK, OK)),
+    Row("GET", "/orders/{o_new}", (OK, OK, OK, HIDDEN, OK)),
+    Row("GET", "/orders/{o_other}", (OK, OK, OK, HIDDEN, HIDDEN)),
+    Row(
+        "PATCH",
+        "/orders/{o_disp}",
+        (OK, OK, OK, DENIED, DENIED),
+        lambda w: {"description": "Bring ladder"},
+        True,
+    ),
+    Row("GET", "/orders/{o_disp}/events", (OK, OK, OK, OK, OK)),
+    Row("GET", "/orders/{o_other}/events", (OK, OK, OK, HIDDEN, HIDDEN)),
+    Row("POST", "/orders/{o_disp}/cancel", (OK, OK, OK, DENIED, OK), lambda w: {"reason": "moved out"}, True),
+    Row(
+        "POST", "/orders/{o_other}/cancel", (OK, OK, OK, HIDDEN, HIDDEN), lambda w: {"reason": "moved"}, True
+    ),
+    Row(
+        "POST",
+        "/orders/{o_disp}/reschedule",
+        (OK, OK, OK, DENIED, OK),
+        lambda w: {"time_windows": [_window(15)]},
+        True,
+    ),
+    Row(
+        "POST",
+        "/orders/{o_disp}/transfer",
+        (OK, OK, DENIED, DENIED, DENIED),
+        lambda w: {"engineer_id": w.ids["e3"], "reason": "e1 overbooked"},
+        True,
+    ),
+    Row(
+        "POST",
+        "/orders/{o_new}/assign",
+        (OK, OK, DENIED, HIDDEN, DENIED),
+        lambda w: {"engineer_id": w.ids["e1"]},
+        True,
+    ),
+    Row("POST", "/orders/{o_disp}/unassign", (OK, OK, DENIED, DENIED, DENIED), lambda w: {}, True),
+    Row("POST", "/orders/{o_sched}/dispatch", (OK, OK, DENIED, DENIED, DENIED), None, True),
+    Row("POST", "/orders/{o_disp}/accept", (OK, OK, DENIED, OK, DENIED), None, True),
+    Row("POST", "/orders/{o_other}/accept", (OK, OK, DENIED, HIDDEN, HIDDEN), None, True),
+    Row(
+        "POST",
+        "/orders/{o_disp}/decline",
+        (OK, OK, DENIED, OK, DENIED),
+        lambda w: {"reason": "van broke"},
+        True,
+    ),
+    Row("POST", "/orders/{o_acc}/start-travel", (OK, OK, DENIED, OK, DENIED), None, True),
+    Row("POST", "/orders/{o_route}/check-in", (OK, OK, DENIED, OK, DENIED), None, True),
+    Row("POST", "/orders/{o_site}/complete", (OK, OK, DENIED, OK, DENIED), lambda w: {"notes": "done"}, True),
+    Row(
+        "POST",
+        "/orders/{o_site}/incomplete",
+        (OK, OK, DENIED, OK, DENIED),
+        lambda w: {"reason": "part missing"},
+        True,
+    ),
+    Row("GET", "/events", (OK, OK, DENIED, DENIED, DENIED)),
+]
+
+CELLS = [
+    pytest.param(row, role, row.expected[i], id=f"{row.method} {row.path} {i}:{role}")
+    for n, row in enumerate(ROWS)
+    for i, role in enumerate(ROLES)
+]
+
+
+def _url(path: str, ids: dict[str, int]) -> str:
+    for name, value in sorted(ids.items(), key=lambda kv: -len(kv[0])):
+        path = path.replace("{" + name + "}", str(value))
+    assert "{" not in path, f"unresolved id in {path}"
+    return "/api/v1" + path
+
+
+@pytest.mark.parametrize(("row", "role", "status"), CELLS)
+def test_role_gets_exactly_the_expected_status(client, world, row, role, status):
+    url = _url(row.path, world.ids)
+    headers = world.h(role)
+    if row.if_match:
+        current = client.get(url.rsplit("/", 1)[0] if url.count("/") > 4 else url, headers=world.h("admin"))
+        headers["If-Match"] = current.headers["ETag"]
+    kwargs: dict[str, Any] = {"headers": headers}
+    if row.body is not None:
+        kwargs["json"] = row.body(world)
+    response = client.open(url, method=row.method, **kwargs)
+    assert response.status_code == status, response.get_data(as_text=True)
+    if status >= 400:
+        body = response.json
+        assert body["code"] == status
+        assert body["message"]
+
+
+def test_matrix_covers_every_documented_operation(client, app):
+    """A new endpoint must get a row: the matrix is checked against the OpenAPI document."""
+    spec = client.get("/api/openapi.json").json
+    documented = {
+        (method.upper(), path.removeprefix("/api/v1"))
+        for path, ops in spec["paths"].items()
+        for method in ops
+        if method in {"get", "post", "patch", "put", "delete"}
+    }
+    public = {("POST", "/auth/login"), ("POST", "/auth/refresh"), ("POST", "/auth/revoke")}
+    covered = {(row.method, _template(row.path, spec)) for row in ROWS}
+    assert documented - public - covered == set()
+
+
+def _template(path: str, spec: dict[str, Any]) -> str:
+    """Map ``/orders/{o_disp}/cancel`` to the documented ``/orders/{order_id}/cancel``."""
+    parts = path.strip("/").split("/")
+    for candidate in spec["paths"]:
+        cparts = candidate.removeprefix("/api/v1").strip("/").split("/")
+        if len(cparts) == len(parts) and all(
+            c == p or (c.startswith("{") and p.startswith("{")) for c, p in zip(cparts, parts, strict=True)
+        ):
+            return candidate.removeprefix("/api/v1")
+    return path

@@ -1,0 +1,165 @@
+"""Shared fixtures: a migrated database (SQLite by default, PostgreSQL when configured), the app,
+clients with tokens for every role, and a small world of customers, engineers and orders.
+
+Set ``DISPATCH_TEST_DATABASE_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``) to
+run everything on PostgreSQL: each run gets a schema of its own, dropped at the end.
+``DISPATCH_TEST_REDIS_URL`` points the queue tests at Redis; with ``DISPATCH_TEST_REQUIRE_SERVICES=1``
+a missing PostgreSQL or Redis fails the run instead of skipping those tests.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import argon2
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from dispatch import migrate
+from dispatch.db import make_engine, make_session_factory
+from dispatch.models import Base
+from dispatch.users import service as users_service
+
+REQUIRE_SERVICES = os.environ.get("DISPATCH_TEST_REQUIRE_SERVICES") == "1"
+TEST_SECRET = secrets.token_urlsafe(48)
+
+
+def missing_service(what: str) -> None:
+    """Skip the test, or fail it when the run says the services must be there."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (DISPATCH_TEST_REQUIRE_SERVICES=1) but not reachable")
+    pytest.skip(f"{what} not reachable")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2 with the cheapest parameters: the suite creates hundreds of users."""
+    original = users_service._hasher
+    users_service._hasher = argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST)
+    yield
+    users_service._hasher = original
+
+
+def _postgres_url(base: str, schema: str) -> str:
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A freshly migrated database for this run: SQLite file, or a PostgreSQL schema of its own."""
+    base = os.environ.get("DISPATCH_TEST_DATABASE_URL", "")
+    if not base.startswith("postgresql"):
+        path = tmp_path_factory.mktemp("db") / "test.db"
+        url = f"sqlite:///{path}"
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = _postgres_url(base, schema)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """The test database's engine."""
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+def _truncate(engine: Engine) -> None:
+    """Delete every row and restart the ids (DELETE is far quicker than TRUNCATE on tiny tables)."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # A session a test forgot to close would block this forever: fail loudly instead.
+            conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+        for name in tables:
+            conn.execute(text(f"DELETE FROM {name}"))
+        if engine.dialect.name == "postgresql":
+            sequences = conn.execute(
+                text(
+                    "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = current_schema()"
+                )
+            )
+            for (sequence,) in list(sequences):
+                conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+
+
+@pytest.fixture
+def clean_db(engine: Engine) -> Iterator[Engine]:
+    """Empty every table after the test, so each test starts from nothing."""
+    yield engine
+    _truncate(engine)
+
+
+@pytest.fixture
+def db_session(clean_db: Engine) -> Iterator[Session]:
+    """A session on the test database for service-level tests (commit as the caller would)."""
+    session = make_session_factory(clean_db)()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def app_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Settings overrides every test app gets."""
+    return {
+        "env": "test",
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+        "instance_path": str(tmp_path_factory.mktemp("instance")),
+    }
+
+
+@pytest.fixture(scope="session")
+def app(app_settings: dict[str, Any]) -> Any:
+    """The app under test (one per run; the database is emptied between tests)."""
+    from api import create_app
+
+    return create_app(app_settings)
+
+
+@pytest.fixture
+def client(app: Any, clean_db: Engine) -> Any:
+    """A test client on an empty database."""
+    return app.test_client()
+
+
+@pytest.fixture
+def world(client: Any, app: Any) -> Any:
+    """Customers, engineers, staff and orders in every status, with a token for each user."""
+    from tests.factories import build_world
+
+    session = app.extensions["dispatch.db"].sessions()
+    try:
+        built = build_world(session, app)
+        session.commit()
+    finally:
+        session.close()
+    return built
+
+
+def repo_root() -> Path:
+    """The repository's top folder."""
+    return Path(__file__).resolve().parent.parent
