@@ -1,0 +1,285 @@
+"""solve(): problem -> travel matrix -> pre-checks -> OR-Tools (whole day or by parts) -> timed plan."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from optimizer import _ortools
+from optimizer.baseline import greedy_routes
+from optimizer.decompose import part_size_for, solve_large
+from optimizer.explain import explain_stop
+from optimizer.model import Problem
+from optimizer.plan import BreakSlot, Plan, Reason, Route, SolveStats, Stop, Unassigned
+from optimizer.prepared import (
+    FIXED_PENALTY,
+    PENALTY_CAP,
+    RESERVE,
+    Prepared,
+    fit_route,
+    penalties,
+    prepare,
+    routing_input,
+    schedule,
+    score,
+)
+from optimizer.repair import repair_left_out
+
+__all__ = [
+    "FIXED_PENALTY",
+    "PENALTY_CAP",
+    "RESERVE",
+    "Prepared",
+    "build_plan",
+    "fit_route",
+    "prepare",
+    "routing_input",
+    "score",
+    "solve",
+]
+
+LARGE = 300
+"""Whole-day searches from this many visits on start from the greedy dispatcher's plan and leave
+breaks out of the OR-Tools model (with break intervals, OR-Tools 9.15 rejected every start on the
+1,000-visit demo city). Only used when ``configs`` are named; by default such days are
+decomposed (``SolveOptions.decompose_from``) and every part models its breaks."""
+
+
+def default_configs(n_visits: int, workers: int, warm: bool) -> list[str]:
+    """Which searches to run: with two workers, two flavours of ruin and recreate."""
+    prefix = "warm" if warm or n_visits >= LARGE else "pci"
+    return [f"{prefix}-lns", f"{prefix}-lns-small"][: min(2, max(1, workers))]
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    configs: Sequence[str] | None = None,
+    initial_routes: Mapping[str, Sequence[str]] | None = None,
+) -> Plan:
+    """Plan the day: every visit is on a route or listed as unassigned with its reason."""
+    t0 = time.monotonic()
+    prep = prepare(problem)
+    return _solve_prepared(prep, t0, time_limit_s, seed, configs, initial_routes)
+
+
+def _solve_prepared(
+    prep: Prepared,
+    t0: float,
+    time_limit_s: float,
+    seed: int,
+    configs: Sequence[str] | None,
+    initial_routes: Mapping[str, Sequence[str]] | None,
+) -> Plan:
+    problem = prep.problem
+    opts = problem.options
+    modelled = [k for k in range(len(problem.visits)) if k not in prep.rejected]
+    workers = max(1, opts.workers)
+    routes: list[list[int]] | None = None
+    stats = SolveStats(solver="none", workers=workers)
+    # Keep a share of the time to put back, exactly timed, what the search left out.
+    share = 0.9 if len(modelled) >= LARGE else 0.95
+    deadline = t0 + share * time_limit_s
+    warm = _warm_start(problem, modelled, initial_routes)
+    if modelled and problem.engineers and configs is None and len(modelled) >= opts.decompose_from:
+        initial = None if warm is None else [[modelled[i] for i in r] for r in warm]
+        routes, progress = solve_large(
+            prep,
+            modelled,
+            t0=t0,
+            deadline=deadline,
+            seed=seed,
+            workers=workers,
+            part_size=part_size_for(len(modelled), workers, opts.part_size),
+            initial=initial,
+        )
+        stats = SolveStats(
+            solver=f"ortools:parts({progress.rounds} rounds, {progress.parts_improved}/{progress.parts_tried} improved)",
+            first_solution_s=None if progress.first_plan_s is None else round(progress.first_plan_s, 3),
+            workers=workers,
+        )
+    elif modelled and problem.engineers:
+        routes, stats = _solve_whole(prep, modelled, t0, deadline, seed, configs, warm)
+    if routes is None:
+        routes = greedy_routes(
+            problem.engineers,
+            problem.visits,
+            [prep.allowed[k] if k in set(modelled) else [] for k in range(len(problem.visits))],
+            prep.dist,
+            prep.dur,
+            prep.visit_loc,
+            prep.start_loc,
+            prep.end_loc,
+        )
+        stats = replace(stats, solver="greedy-fallback")
+    routes = [fit_route(prep, e, list(r))[0] for e, r in enumerate(routes)]
+    routes, tried = repair_left_out(prep, routes, modelled, t0 + time_limit_s)
+    plan = build_plan(prep, routes, stats, tried)
+    if len(modelled) >= LARGE and stats.solver != "greedy-fallback":
+        # Never worse than what the greedy dispatcher does with the real breaks.
+        greedy = build_plan(
+            prep,
+            _greedy_start(prep, modelled, as_visits=True),
+            replace(stats, solver="greedy (better than the search)"),
+        )
+        if plan_cost(prep, greedy, modelled) < plan_cost(prep, plan, modelled):
+            plan = greedy
+    seconds = round(time.monotonic() - t0, 3)
+    return replace(plan, stats=replace(plan.stats, seconds=seconds))
+
+
+def _solve_whole(
+    prep: Prepared,
+    modelled: list[int],
+    t0: float,
+    deadline: float,
+    seed: int,
+    configs: Sequence[str] | None,
+    warm: list[list[int]] | None,
+) -> tuple[list[list[int]] | None, SolveStats]:
+    """One OR-Tools model of the whole day (one or two searches in parallel)."""
+    workers = max(1, prep.problem.options.workers)
+    names = list(configs or default_configs(len(modelled), workers, warm is not None))
+    cfgs = [replace(_ortools.CONFIGS[name], seed=seed + i) for i, name in enumerate(names)]
+    reserve = len(modelled) >= LARGE
+    inp = routing_input(prep, modelled, reserve_breaks=reserve)
+    if warm is None and any(c.warm_start for c in cfgs):
+        warm = _greedy_start(prep, modelled, reserve_breaks=reserve)
+    ready_s = time.monotonic() - t0  # the warm start, if any, is a plan from here on
+    budget = max(0.1, deadline - time.monotonic())
+    result = _ortools.solve_routing(inp, cfgs, budget, warm)
+    if warm is not None and (result is None or score(inp, warm) < result.objective):
+        # The search lost its warm start (it can reject a start our own checks accept):
+        # never return anything worse than the plan we started from.
+        elapsed = time.monotonic() - t0
+        result = _ortools.RoutingResult(warm, score(inp, warm), elapsed, ready_s, "warm-start")
+    if result is None:
+        return None, SolveStats(solver="none", workers=len(cfgs))
+    first_s = (
+        None
+        if result.first_solution_s is None
+        else result.first_solution_s + (time.monotonic() - t0 - result.seconds)
+    )
+    stats = SolveStats(
+        solver=f"ortools:{result.config}",
+        first_solution_s=None if first_s is None else round(first_s, 3),
+        objective=result.objective,
+        workers=len(cfgs),
+    )
+    return [[modelled[i] for i in r] for r in result.routes], stats
+
+
+def plan_cost(prep: Prepared, plan: Plan, modelled: list[int]) -> int:
+    """A plan's objective in the search's terms: travel, engineers used, left-out penalties."""
+    opts = prep.problem.options
+    pens = penalties(prep.problem, modelled, opts.drop_penalty or 10_000_000)
+    index = prep.problem.visit_index()
+    left = sum(
+        pens[prep.problem.visits[index[u.visit_id]].priority]
+        for u in plan.unassigned
+        if u.reason is Reason.DROPPED
+    )
+    return plan.travel_distance + opts.vehicle_fixed_cost * plan.engineers_used + left
+
+
+def _greedy_start(
+    prep: Prepared, modelled: list[int], *, reserve_breaks: bool = False, as_visits: bool = False
+) -> list[list[int]]:
+    """The greedy dispatcher's routes, in the modelled visits' numbering (or the problem's)."""
+    pos = {k: i for i, k in enumerate(modelled)}
+    allowed = [prep.allowed[k] if k in pos else [] for k in range(len(prep.problem.visits))]
+    engineers = prep.problem.engineers
+    if reserve_breaks:
+        engineers = tuple(
+            replace(e, breaks=(), shift_end=e.shift_end - int(RESERVE * sum(b.duration for b in e.breaks)))
+            for e in engineers
+        )
+    routes = greedy_routes(
+        engineers,
+        prep.problem.visits,
+        allowed,
+        prep.dist,
+        prep.dur,
+        prep.visit_loc,
+        prep.start_loc,
+        prep.end_loc,
+    )
+    return routes if as_visits else [[pos[k] for k in r] for r in routes]
+
+
+def _warm_start(
+    problem: Problem, modelled: list[int], initial: Mapping[str, Sequence[str]] | None
+) -> list[list[int]] | None:
+    if not initial:
+        return None
+    pos = {problem.visits[k].id: i for i, k in enumerate(modelled)}
+    return [[pos[v] for v in initial.get(e.id, ()) if v in pos] for e in problem.engineers]
+
+
+NO_ROOM = (
+    "no room: no qualified engineer's route can take it in its window, "
+    "even after moving up to two planned visits elsewhere"
+)
+
+
+def build_plan(
+    prep: Prepared, routes: list[list[int]], stats: SolveStats, tried: set[int] | None = None
+) -> Plan:
+    """Time every route with the independent schedule, repair anything that does not fit.
+
+    ``tried``: left-out visits the repair step tried everywhere (their reason says so).
+    """
+    problem = prep.problem
+    unassigned = dict(prep.rejected)
+    out: list[Route] = []
+    for e_idx in range(len(problem.engineers)):
+        seq = list(routes[e_idx]) if e_idx < len(routes) else []
+        route, dropped = timed_route(prep, e_idx, seq)
+        out.append(route)
+        for k in dropped:
+            unassigned[k] = Unassigned(
+                problem.visits[k].id, Reason.DROPPED, "did not fit this route's timing"
+            )
+    served = {s.visit_id for r in out for s in r.stops}
+    for k, v in enumerate(problem.visits):
+        if v.id not in served and k not in unassigned:
+            detail = NO_ROOM if tried and k in tried else "left out: no route had room at an acceptable cost"
+            unassigned[k] = Unassigned(v.id, Reason.DROPPED, detail)
+    ordered = tuple(unassigned[k] for k in sorted(unassigned))
+    return Plan(routes=tuple(out), unassigned=ordered, stats=stats)
+
+
+def timed_route(prep: Prepared, e_idx: int, seq: list[int]) -> tuple[Route, list[int]]:
+    """One engineer's route, timed; visits that do not fit are left out and returned."""
+    visits = prep.problem.visits
+    seq, dropped = fit_route(prep, e_idx, seq)
+    timing = schedule(prep, e_idx, seq)
+    assert timing is not None  # fit_route keeps only what fits
+    durs, dists = prep.legs(e_idx, seq)
+    stops = tuple(
+        Stop(
+            visit_id=visits[k].id,
+            arrival=t.arrival,
+            wait=t.start - t.arrival,
+            start=t.start,
+            departure=t.departure,
+            travel_time=durs[i],
+            travel_distance=dists[i],
+            why=explain_stop(prep, e_idx, seq, i),
+            fixed=visits[k].is_fixed,
+        )
+        for i, (k, t) in enumerate(zip(seq, timing.stops, strict=True))
+    )
+    route = Route(
+        engineer_id=prep.problem.engineers[e_idx].id,
+        departure=timing.departure,
+        stops=stops,
+        breaks=tuple(BreakSlot(a, b) for a, b in timing.breaks) if seq else (),
+        end_arrival=timing.end_arrival if seq else timing.departure,
+        end_travel_time=durs[-1] if seq else 0,
+        end_travel_distance=dists[-1] if seq else 0,
+    )
+    return route, dropped
