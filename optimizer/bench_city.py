@@ -1,0 +1,136 @@
+"""The demo-city benchmarks: our plan against the greedy dispatcher, and booking query latency."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from dataclasses import replace
+
+from optimizer.baseline import greedy_routes, route_distance
+from optimizer.datasets.city import City, generate_city
+from optimizer.insertion import insertion_options
+from optimizer.model import Break, Engineer, Location, Priority, Problem, SolveOptions, Visit
+from optimizer.solver import prepare, solve
+from optimizer.travel import HaversineTravel
+
+
+def city_problem(city: City, options: SolveOptions | None = None) -> Problem:
+    """The city's day as a Problem: engineers from home, orders at their sites.
+
+    The city's lunch rule "between break_earliest_s and break_latest_s" is read strictly: the
+    break starts no earlier than the first and ends no later than the second.
+    """
+    shifts = {s.engineer_ref: s for s in city.shifts}
+    engineers = []
+    for e in city.engineers:
+        s = shifts.get(e.ref)
+        if s is None:
+            continue
+        home = Location(e.home.lat, e.home.lon)
+        latest = max(s.break_earliest_s, s.break_latest_s - s.break_duration_s)
+        engineers.append(
+            Engineer(
+                id=e.ref,
+                start_location=home,
+                end_location=home,
+                shift_start=s.start_s,
+                shift_end=s.end_s,
+                skills=frozenset(e.skills),
+                breaks=(Break(s.break_earliest_s, latest, s.break_duration_s),) if s.break_duration_s else (),
+            )
+        )
+    sites = {s.ref: s for s in city.sites}
+    visits = tuple(
+        Visit(
+            id=o.ref,
+            location=Location(sites[o.site_ref].point.lat, sites[o.site_ref].point.lon),
+            service_duration=o.duration_s,
+            windows=o.windows,
+            required_skills=frozenset(o.skills),
+            priority=Priority.parse(o.priority),
+        )
+        for o in city.orders
+    )
+    return Problem(
+        engineers=tuple(engineers),
+        visits=visits,
+        travel=HaversineTravel(),
+        options=options or SolveOptions(),
+        origin=city.at(0),
+    )
+
+
+def greedy_plan_figures(problem: Problem) -> tuple[int, int, int, float]:
+    """Greedy dispatcher: (metres driven, visits assigned, feasible visits, seconds)."""
+    t0 = time.monotonic()
+    prep = prepare(problem)
+    routes = greedy_routes(
+        problem.engineers,
+        problem.visits,
+        prep.allowed,
+        prep.dist,
+        prep.dur,
+        prep.visit_loc,
+        prep.start_loc,
+        prep.end_loc,
+    )
+    metres = sum(
+        route_distance(r, prep.visit_loc, prep.start_loc[e], prep.end_loc[e], prep.dist)
+        for e, r in enumerate(routes)
+    )
+    feasible = len(problem.visits) - len(prep.rejected)
+    return metres, sum(len(r) for r in routes), feasible, time.monotonic() - t0
+
+
+def city_bench(args: argparse.Namespace) -> int:
+    """Plan the city at each size; print a Markdown table against the greedy dispatcher."""
+    print(
+        "| visits | engineers | feasible | first plan s | final plan s | ours assigned % "
+        "| greedy assigned % | ours km | greedy km | travel vs greedy | km per visit, ours / greedy |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for size in [int(s) for s in args.sizes.split(",")]:
+        city = generate_city(orders=size, seed=args.seed)
+        problem = city_problem(city, SolveOptions(workers=args.workers))
+        g_metres, g_assigned, feasible, _ = greedy_plan_figures(problem)
+        plan = solve(problem, time_limit_s=args.time_limit, seed=0)
+        ours_pct = 100.0 * plan.assigned / max(1, feasible)
+        greedy_pct = 100.0 * g_assigned / max(1, feasible)
+        delta = 100.0 * (plan.travel_distance - g_metres) / max(1, g_metres)
+        first = plan.stats.first_solution_s
+        print(
+            f"| {size} | {len(problem.engineers)} | {feasible} | "
+            f"{'-' if first is None else f'{first:.1f}'} | {plan.stats.seconds:.1f} | "
+            f"{ours_pct:.1f} | {greedy_pct:.1f} | {plan.travel_distance / 1000:.1f} | "
+            f"{g_metres / 1000:.1f} | {delta:+.1f} % | "
+            f"{plan.travel_distance / 1000 / max(1, plan.assigned):.2f} / "
+            f"{g_metres / 1000 / max(1, g_assigned):.2f} |",
+            flush=True,
+        )
+    return 0
+
+
+def insertion_bench(args: argparse.Namespace) -> int:
+    """Plan a day of ``--visits`` visits, then time booking queries for new visits."""
+    city = generate_city(orders=args.visits + args.queries, seed=args.seed)
+    full = city_problem(city)
+    planned = replace(full, visits=full.visits[: args.visits])
+    plan = solve(planned, time_limit_s=args.time_limit, seed=0)
+    windows = [(h * 3600, (h + 2) * 3600) for h in (8, 10, 12, 14, 16)]
+    timings: list[float] = []
+    feasible = 0
+    for new in full.visits[args.visits :]:
+        t0 = time.perf_counter()
+        options = insertion_options(planned, plan, replace(new, windows=()), windows=windows)
+        timings.append(time.perf_counter() - t0)
+        feasible += sum(o.feasible for o in options)
+    timings.sort()
+    p95 = timings[min(len(timings) - 1, int(0.95 * len(timings)))]
+    print(
+        f"{plan.assigned} planned visits on {plan.engineers_used} routes; {len(timings)} queries "
+        f"x {len(windows)} windows: p50 {1000 * statistics.median(timings):.0f} ms, "
+        f"p95 {1000 * p95:.0f} ms, max {1000 * timings[-1]:.0f} ms; "
+        f"{feasible} of {len(timings) * len(windows)} windows feasible"
+    )
+    return 0
