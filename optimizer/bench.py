@@ -1,9 +1,9 @@
-"""Benchmarks: ``python -m optimizer.bench solomon|city|insertion [options]``.
+"""Benchmarks: ``python -m optimizer.bench solomon|city|insertion|travel [options]``.
 
-``solomon`` solves the 56 Solomon instances under the DIMACS convention of
-``shared/data/solomon/README.md`` and checks each answer independently of the solver;
-``city`` plans the seeded demo city at several sizes against the greedy dispatcher;
-``insertion`` times booking queries against a planned day.
+``solomon`` solves the 56 Solomon instances under the DIMACS convention (total distance, each arc
+truncated to one decimal, travel time equal to distance) and checks each answer independently of
+the solver; ``city`` plans the seeded demo city at several sizes against the greedy dispatcher;
+``insertion`` times booking queries against a planned day; ``travel`` times the travel matrix.
 """
 
 from __future__ import annotations
@@ -159,12 +159,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     ins.add_argument("--queries", type=int, default=100)
     ins.add_argument("--time-limit", type=float, default=20.0)
     ins.add_argument("--seed", type=int, default=7)
+    trv = sub.add_parser("travel", help="haversine matrix time against geopy pair by pair")
+    trv.add_argument("--places", type=int, default=1000)
+    trv.add_argument("--baseline-places", type=int, default=200, help="geopy is timed on a sample")
+    trv.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.bench == "solomon":
         return solomon_bench(args)
     from optimizer import bench_city
 
+    if args.bench == "travel":
+        _header(args, "haversine x 1.3 at 30 km/h")
+        return bench_city.travel_bench(args)
     _header(args, f"time limit {args.time_limit:g} s")
     if args.bench == "city":
         return bench_city.city_bench(args)
