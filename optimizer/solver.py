@@ -81,7 +81,7 @@ def _solve_prepared(
     routes: list[list[int]] | None = None
     stats = SolveStats(solver="none", workers=workers)
     # Keep a share of the time to put back, exactly timed, what the search left out.
-    share = 0.9 if len(modelled) >= LARGE else 0.95
+    share = 0.9 if len(modelled) >= LARGE else 0.98
     deadline = t0 + share * time_limit_s
     warm = _warm_start(problem, modelled, initial_routes)
     if modelled and problem.engineers and configs is None and len(modelled) >= opts.decompose_from:
