@@ -1,0 +1,49 @@
+# One command each: `make demo` runs the service on the embedded default with demo data,
+# `make test` installs what the tests need and runs them. Everything lives in .venv.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: demo test check lint typecheck bench-solomon bench-city clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+## Run the demo: SQLite file in ./instance, migrations, demo city, in-process worker.
+demo: $(VENV)/.installed
+	$(BIN)/dispatch demo
+
+## Install the test extras and Chromium (browser tests), then run the whole suite on both cores.
+test: $(VENV)/.installed-test
+	@command -v chromium >/dev/null 2>&1 || scripts/install-chromium
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+## Lint, format check and types (CI runs this too).
+check: lint typecheck
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+bench-solomon: $(VENV)/.installed
+	$(BIN)/python -m optimizer.bench solomon --time-limit 10
+
+bench-city: $(VENV)/.installed
+	$(BIN)/python -m optimizer.bench city
+
+clean:
+	rm -rf $(VENV) instance test-artifacts .pytest_cache .mypy_cache .ruff_cache
