@@ -164,4 +164,3 @@ def travel_bench(args: argparse.Namespace) -> int:
         f"{worst:.1f} m"
     )
     return 0
-

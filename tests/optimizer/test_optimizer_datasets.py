@@ -46,7 +46,9 @@ def test_small_solomon_slice_is_solved_feasibly() -> None:
 
 
 def test_bench_command_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
-    code = bench_main(["solomon", "--data", str(DATA), "--instances", "C101", "--time-limit", "1", "--workers", "1"])
+    code = bench_main(
+        ["solomon", "--data", str(DATA), "--instances", "C101", "--time-limit", "1", "--workers", "1"]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "`python -m optimizer.bench solomon --data " in out
@@ -89,7 +91,6 @@ def test_large_day_path_keeps_every_rule() -> None:
     # From 300 visits on, the day is planned by parts (each models its breaks), then repaired.
     from optimizer.bench_city import city_problem, greedy_plan_figures
     from optimizer.datasets.city import generate_city
-
     from optimizer.solver import _greedy_start, build_plan, plan_cost, prepare
 
     p = city_problem(generate_city(orders=320, seed=5))
