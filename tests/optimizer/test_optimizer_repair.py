@@ -16,7 +16,10 @@ from optimizer.solver import NO_ROOM, build_plan
 from tests.optimizer.optimizer_builders import at, engineer, problem, visit
 from tests.optimizer.optimizer_validator import violations
 
-LATER = time.monotonic() + 60
+
+def later() -> float:
+    """A deadline the repair will not reach (taken when the test runs, not at import)."""
+    return time.monotonic() + 60
 
 
 def _ids(prep, routes):  # type: ignore[no-untyped-def]
@@ -36,7 +39,7 @@ def test_a_planned_visit_moves_over_to_make_room() -> None:
         ],
     )
     prep = prepare(p)
-    routes, tried = repair_left_out(prep, [[1], []], [0, 1], LATER)
+    routes, tried = repair_left_out(prep, [[1], []], [0, 1], later())
     assert _ids(prep, routes) == {"e1": ["x"], "e2": ["y"]}
     assert tried == set()
     assert violations(p, build_plan(prep, routes, solve(p, time_limit_s=0.1).stats)) == []
@@ -57,7 +60,7 @@ def test_a_chain_of_two_moves() -> None:
         ],
     )
     prep = prepare(p)
-    routes, _ = repair_left_out(prep, [[1], [2], []], [0, 1, 2], LATER)
+    routes, _ = repair_left_out(prep, [[1], [2], []], [0, 1, 2], later())
     assert _ids(prep, routes) == {"e1": ["x"], "e2": ["y"], "e3": ["z"]}
 
 
@@ -73,7 +76,7 @@ def test_two_planned_visits_make_room_for_a_long_one() -> None:
         ],
     )
     prep = prepare(p)
-    routes, _ = repair_left_out(prep, [[1, 2], []], [0, 1, 2], LATER)
+    routes, _ = repair_left_out(prep, [[1, 2], []], [0, 1, 2], later())
     assert _ids(prep, routes) == {"e1": ["x"], "e2": ["y1", "y2"]}
 
 
