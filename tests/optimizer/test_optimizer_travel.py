@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
 
 from optimizer import EuclideanTravel, HaversineTravel, Location, OsrmTravel
+from tests.loopback import JsonHandler, serve
 
 LONDON = Location(51.5074, -0.1278)
 PARIS = Location(48.8566, 2.3522)
@@ -49,16 +47,16 @@ def test_euclidean_truncates_like_solomon() -> None:
     assert tm.durations.tolist() == [[14, 50]]
 
 
-class _Table(BaseHTTPRequestHandler):
+class _Table(JsonHandler):
     """A loopback stand-in for OSRM's /table/v1: straight-line metres at 10 m/s."""
 
     calls: list[int] = []
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 (http.server calls it by this name)
         url = urlsplit(self.path)
         parts = url.path.split("/")
         if parts[1:4] != ["table", "v1", "driving"]:
-            self._send(400, {"code": "InvalidUrl", "message": "unknown profile"})
+            self.send_json(400, {"code": "InvalidUrl", "message": "unknown profile"})
             return
         coords = [tuple(map(float, c.split(","))) for c in parts[4].split(";")]
         q = parse_qs(url.query)
@@ -73,31 +71,14 @@ class _Table(BaseHTTPRequestHandler):
         durations: list[list[float | None]] = tm.durations.astype(float).tolist()
         if len(src) > 1 and len(dst) > 1:
             durations[0][1] = None  # an unroutable pair
-        self._send(200, {"code": "Ok", "durations": durations, "distances": tm.distances.tolist()})
-
-    def _send(self, status: int, body: dict[str, object]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.send_json(200, {"code": "Ok", "durations": durations, "distances": tm.distances.tolist()})
 
 
 @pytest.fixture
 def osrm() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Table)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     _Table.calls = []
-    try:
+    with serve(_Table) as server:
         yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_osrm_client_assembles_blocks(osrm: str) -> None:
