@@ -7,11 +7,11 @@ import statistics
 import time
 from dataclasses import replace
 
-from optimizer.baseline import greedy_routes, route_distance
+from optimizer.baseline import route_distance
 from optimizer.datasets.city import City, generate_city
 from optimizer.insertion import insertion_options
 from optimizer.model import Break, Engineer, Location, Priority, Problem, SolveOptions, Visit
-from optimizer.solver import prepare, solve
+from optimizer.solver import greedy_start, prepare, solve
 from optimizer.travel import HaversineTravel
 
 
@@ -65,16 +65,8 @@ def greedy_plan_figures(problem: Problem) -> tuple[int, int, int, float]:
     """Greedy dispatcher: (metres driven, visits assigned, feasible visits, seconds)."""
     t0 = time.monotonic()
     prep = prepare(problem)
-    routes = greedy_routes(
-        problem.engineers,
-        problem.visits,
-        prep.allowed,
-        prep.dist,
-        prep.dur,
-        prep.visit_loc,
-        prep.start_loc,
-        prep.end_loc,
-    )
+    modelled = [k for k in range(len(problem.visits)) if k not in prep.rejected]
+    routes = greedy_start(prep, modelled, as_visits=True)
     metres = sum(
         route_distance(r, prep.visit_loc, prep.start_loc[e], prep.end_loc[e], prep.dist)
         for e, r in enumerate(routes)

@@ -33,6 +33,7 @@ __all__ = [
     "Prepared",
     "build_plan",
     "fit_route",
+    "greedy_start",
     "prepare",
     "routing_input",
     "score",
@@ -104,16 +105,7 @@ def _solve_prepared(
     elif modelled and problem.engineers:
         routes, stats = _solve_whole(prep, modelled, t0, deadline, seed, configs, warm)
     if routes is None:
-        routes = greedy_routes(
-            problem.engineers,
-            problem.visits,
-            [prep.allowed[k] if k in set(modelled) else [] for k in range(len(problem.visits))],
-            prep.dist,
-            prep.dur,
-            prep.visit_loc,
-            prep.start_loc,
-            prep.end_loc,
-        )
+        routes = greedy_start(prep, modelled, as_visits=True)
         stats = replace(stats, solver="greedy-fallback")
     routes = [fit_route(prep, e, list(r))[0] for e, r in enumerate(routes)]
     routes, tried = repair_left_out(prep, routes, modelled, t0 + time_limit_s)
@@ -122,7 +114,7 @@ def _solve_prepared(
         # Never worse than what the greedy dispatcher does with the real breaks.
         greedy = build_plan(
             prep,
-            _greedy_start(prep, modelled, as_visits=True),
+            greedy_start(prep, modelled, as_visits=True),
             replace(stats, solver="greedy (better than the search)"),
         )
         if plan_cost(prep, greedy, modelled) < plan_cost(prep, plan, modelled):
@@ -147,7 +139,7 @@ def _solve_whole(
     reserve = len(modelled) >= LARGE
     inp = routing_input(prep, modelled, reserve_breaks=reserve)
     if warm is None and any(c.warm_start for c in cfgs):
-        warm = _greedy_start(prep, modelled, reserve_breaks=reserve)
+        warm = greedy_start(prep, modelled, reserve_breaks=reserve)
     ready_s = time.monotonic() - t0  # the warm start, if any, is a plan from here on
     budget = max(0.1, deadline - time.monotonic())
     result = _ortools.solve_routing(inp, cfgs, budget, warm)
@@ -185,10 +177,13 @@ def plan_cost(prep: Prepared, plan: Plan, modelled: list[int]) -> int:
     return plan.travel_distance + opts.vehicle_fixed_cost * plan.engineers_used + left
 
 
-def _greedy_start(
+def greedy_start(
     prep: Prepared, modelled: list[int], *, reserve_breaks: bool = False, as_visits: bool = False
 ) -> list[list[int]]:
-    """The greedy dispatcher's routes, in the modelled visits' numbering (or the problem's)."""
+    """The greedy dispatcher's routes over the modelled visits, in their numbering (or the problem's).
+
+    The benchmarks' baseline, the search's warm start on large days, and the fallback plan.
+    """
     pos = {k: i for i, k in enumerate(modelled)}
     allowed = [prep.allowed[k] if k in pos else [] for k in range(len(prep.problem.visits))]
     engineers = prep.problem.engineers

@@ -91,7 +91,7 @@ def test_large_day_path_keeps_every_rule() -> None:
     # From 300 visits on, the day is planned by parts (each models its breaks), then repaired.
     from optimizer.bench_city import city_problem, greedy_plan_figures
     from optimizer.datasets.city import generate_city
-    from optimizer.solver import _greedy_start, build_plan, plan_cost, prepare
+    from optimizer.solver import build_plan, greedy_start, plan_cost, prepare
 
     p = city_problem(generate_city(orders=320, seed=5))
     plan = solve(p, time_limit_s=4, seed=0)
@@ -101,7 +101,7 @@ def test_large_day_path_keeps_every_rule() -> None:
     # or as many for less driving. (How many more it places depends on how loaded the machine is.)
     prep = prepare(p)
     modelled = [k for k in range(len(p.visits)) if k not in prep.rejected]
-    greedy = build_plan(prep, _greedy_start(prep, modelled, as_visits=True), plan.stats)
+    greedy = build_plan(prep, greedy_start(prep, modelled, as_visits=True), plan.stats)
     assert plan_cost(prep, plan, modelled) <= plan_cost(prep, greedy, modelled)
     _, assigned, _, _ = greedy_plan_figures(p)
     assert greedy.assigned == assigned
