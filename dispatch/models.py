@@ -6,6 +6,7 @@ from dispatch.db import Base
 from dispatch.engineers.models import Engineer, Team
 from dispatch.events.models import Event
 from dispatch.orders.models import Order, OrderTimeWindow
+from dispatch.planning.models import Plan, PlanRoute, PlanStop, PlanUnassigned
 from dispatch.shifts.models import Shift
 from dispatch.sites.models import Site
 from dispatch.users.models import RevokedToken, User
@@ -18,6 +19,10 @@ __all__ = [
     "Event",
     "Order",
     "OrderTimeWindow",
+    "Plan",
+    "PlanRoute",
+    "PlanStop",
+    "PlanUnassigned",
     "RevokedToken",
     "ServiceType",
     "Shift",

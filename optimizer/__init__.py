@@ -4,7 +4,7 @@ from optimizer.insertion import InsertionOption, insertion_options
 from optimizer.model import Break, Engineer, Location, Priority, Problem, SolveOptions, Visit
 from optimizer.plan import BreakSlot, Move, Plan, Reason, Route, SolveStats, Stop, Unassigned
 from optimizer.replan import reoptimize
-from optimizer.solver import solve
+from optimizer.solver import ProgressHook, evaluate, solve
 from optimizer.travel import (
     EuclideanTravel,
     HaversineTravel,
@@ -26,6 +26,7 @@ __all__ = [
     "Plan",
     "Priority",
     "Problem",
+    "ProgressHook",
     "Reason",
     "Route",
     "SolveOptions",
@@ -35,6 +36,7 @@ __all__ = [
     "TravelProvider",
     "Unassigned",
     "Visit",
+    "evaluate",
     "insertion_options",
     "reoptimize",
     "solve",

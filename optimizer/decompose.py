@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -100,6 +100,7 @@ def solve_large(
     workers: int,
     part_size: int,
     initial: list[list[int]] | None = None,
+    on_round: Callable[[list[list[int]]], None] | None = None,
 ) -> tuple[list[list[int]], Progress]:
     """Routes (visit indices per engineer) for a large day, by parts; always returns routes."""
     m = len(prep.problem.engineers)
@@ -120,6 +121,8 @@ def solve_large(
                 for i, e in enumerate(part.engineers):
                     routes[e] = new[i]
         progress.first_plan_s = time.monotonic() - t0
+    if on_round is not None:
+        on_round(routes)
     while deadline - time.monotonic() >= 0.4:
         parts = recut(prep, modelled, routes, part_size, rng)
         left = deadline - time.monotonic()
@@ -143,6 +146,8 @@ def solve_large(
                 progress.parts_improved += 1
                 for i, e in enumerate(part.engineers):
                     routes[e] = new[i]
+        if on_round is not None:
+            on_round(routes)
     return routes, progress
 
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from optimizer.feasibility import closing
 from optimizer.model import Engineer, Location, Problem, Visit
 from optimizer.plan import BreakSlot, Move, Plan, Route, Stop
-from optimizer.solver import solve
+from optimizer.solver import ProgressHook, solve
 
 
 def reoptimize(
@@ -20,6 +20,7 @@ def reoptimize(
     time_limit_s: float = 10.0,
     seed: int = 0,
     move_tolerance_s: int = 900,
+    on_progress: ProgressHook | None = None,
 ) -> Plan:
     """Re-plan during the day from ``previous``: done and started work stays, the rest may move.
 
@@ -51,7 +52,7 @@ def reoptimize(
         r.engineer_id: [s.visit_id for s in r.stops if s.visit_id in {v.id for v in open_visits}]
         for r in previous.routes
     }
-    plan = solve(sub, time_limit_s=time_limit_s, seed=seed, initial_routes=warm)
+    plan = solve(sub, time_limit_s=time_limit_s, seed=seed, initial_routes=warm, on_progress=on_progress)
     routes = []
     for r, e, live in zip(plan.routes, problem.engineers, engineers, strict=True):
         history = sorted(done[e.id], key=lambda v: v.fixed_start or 0)

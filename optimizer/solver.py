@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from optimizer import _ortools
@@ -32,6 +32,7 @@ __all__ = [
     "RESERVE",
     "Prepared",
     "build_plan",
+    "evaluate",
     "fit_route",
     "greedy_start",
     "prepare",
@@ -60,11 +61,40 @@ def solve(
     seed: int = 0,
     configs: Sequence[str] | None = None,
     initial_routes: Mapping[str, Sequence[str]] | None = None,
+    on_progress: ProgressHook | None = None,
 ) -> Plan:
-    """Plan the day: every visit is on a route or listed as unassigned with its reason."""
+    """Plan the day: every visit is on a route or listed as unassigned with its reason.
+
+    ``on_progress(elapsed_s, best_distance_m)`` is called whenever a better plan is known: the
+    greedy start, each improving round of a large day, and the final plan.
+    """
     t0 = time.monotonic()
     prep = prepare(problem)
-    return _solve_prepared(prep, t0, time_limit_s, seed, configs, initial_routes)
+    return _solve_prepared(prep, t0, time_limit_s, seed, configs, initial_routes, on_progress)
+
+
+ProgressHook = Callable[[float, int], None]
+"""Called with (seconds since the start, metres driven by the best plan known so far)."""
+
+
+def evaluate(problem: Problem, routes: Mapping[str, Sequence[str]]) -> Plan:
+    """Time the given routes as they stand, no search: a published day and the promises it holds.
+
+    Visits that no longer fit their route (a window now out of reach) and visits on no route are
+    listed as unassigned with the reason.
+    """
+    prep = prepare(problem)
+    index = problem.visit_index()
+    seqs = [
+        [index[v] for v in routes.get(e.id, ()) if v in index and index[v] not in prep.rejected]
+        for e in problem.engineers
+    ]
+    return build_plan(prep, seqs, SolveStats(solver="as-planned"))
+
+
+def routes_distance(prep: Prepared, routes: Sequence[Sequence[int]]) -> int:
+    """Metres driven by routes given as visit indices per engineer (the trip to the end included)."""
+    return sum(sum(prep.legs(e, r)[1]) for e, r in enumerate(routes) if r)
 
 
 def _solve_prepared(
@@ -74,6 +104,7 @@ def _solve_prepared(
     seed: int,
     configs: Sequence[str] | None,
     initial_routes: Mapping[str, Sequence[str]] | None,
+    on_progress: ProgressHook | None = None,
 ) -> Plan:
     problem = prep.problem
     opts = problem.options
@@ -85,6 +116,10 @@ def _solve_prepared(
     share = 0.9 if len(modelled) >= LARGE else 0.98
     deadline = t0 + share * time_limit_s
     warm = _warm_start(problem, modelled, initial_routes)
+    if on_progress is not None and modelled and problem.engineers:
+        on_progress(
+            time.monotonic() - t0, routes_distance(prep, greedy_start(prep, modelled, as_visits=True))
+        )
     if modelled and problem.engineers and configs is None and len(modelled) >= opts.decompose_from:
         initial = None if warm is None else [[modelled[i] for i in r] for r in warm]
         routes, progress = solve_large(
@@ -96,6 +131,9 @@ def _solve_prepared(
             workers=workers,
             part_size=part_size_for(len(modelled), workers, opts.part_size),
             initial=initial,
+            on_round=None
+            if on_progress is None
+            else lambda rs: on_progress(time.monotonic() - t0, routes_distance(prep, rs)),
         )
         stats = SolveStats(
             solver=f"ortools:parts({progress.rounds} rounds, {progress.parts_improved}/{progress.parts_tried} improved)",
@@ -120,6 +158,8 @@ def _solve_prepared(
         if plan_cost(prep, greedy, modelled) < plan_cost(prep, plan, modelled):
             plan = greedy
     seconds = round(time.monotonic() - t0, 3)
+    if on_progress is not None:
+        on_progress(seconds, plan.travel_distance)
     return replace(plan, stats=replace(plan.stats, seconds=seconds))
 
 

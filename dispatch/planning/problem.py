@@ -1,0 +1,225 @@
+"""The bridge to the optimizer: a day's orders and shifts as an ``optimizer.Problem``, and back.
+
+Time 0 of the problem is local midnight of the day in the planning time zone; visit ids are
+``o<order id>`` and engineer ids ``e<engineer id>``, so a plan maps straight back to rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+import optimizer
+from dispatch.engineers.models import Engineer, Team
+from dispatch.orders.models import Order, OrderStatus, OrderTimeWindow
+from dispatch.orders.models import Priority as OrderPriority
+from dispatch.shifts.models import Shift
+
+PLANNABLE = frozenset({OrderStatus.NEW, OrderStatus.DECLINED, OrderStatus.SCHEDULED, OrderStatus.DISPATCHED})
+"""Orders the optimizer may place anywhere (pinned ones stay with their engineer)."""
+UNDER_WAY = frozenset({OrderStatus.ACCEPTED, OrderStatus.EN_ROUTE, OrderStatus.ON_SITE})
+"""Orders an engineer has taken: the re-plan keeps them with that engineer."""
+STARTED = frozenset({OrderStatus.ON_SITE, OrderStatus.COMPLETED, OrderStatus.INCOMPLETE})
+"""Work started or done: kept exactly where and when it happened."""
+PUBLISHED = frozenset({OrderStatus.DISPATCHED, *UNDER_WAY})
+"""Orders that are on an engineer's published day."""
+
+PRIORITY = {
+    OrderPriority.LOW: optimizer.Priority.LOW,
+    OrderPriority.NORMAL: optimizer.Priority.NORMAL,
+    OrderPriority.HIGH: optimizer.Priority.HIGH,
+    OrderPriority.URGENT: optimizer.Priority.URGENT,
+}
+
+
+def visit_id(order_id: int) -> str:
+    """The optimizer's id of an order's visit."""
+    return f"o{order_id}"
+
+
+def engineer_key(engineer_id: int) -> str:
+    """The optimizer's id of an engineer."""
+    return f"e{engineer_id}"
+
+
+def row_id(key: str) -> int:
+    """The database id behind an optimizer id (``o12`` -> 12)."""
+    return int(key[1:])
+
+
+@dataclass
+class DayProblem:
+    """An optimizer problem for one day, with the rows it came from."""
+
+    day: date
+    origin: datetime
+    problem: optimizer.Problem
+    orders: dict[str, Order]
+    engineers: dict[str, Engineer]
+    shifts: dict[str, Shift]
+    published: dict[str, list[str]] = field(default_factory=dict)
+    """The day as published: engineer id -> visit ids in sequence."""
+
+    def at(self, seconds: int) -> datetime:
+        """The UTC instant of a problem time."""
+        return self.origin + timedelta(seconds=seconds)
+
+    def seconds(self, moment: datetime) -> int:
+        """The problem time of an instant."""
+        return int((moment - self.origin).total_seconds())
+
+
+def day_origin(day: date, tz: str) -> datetime:
+    """Local midnight of ``day`` in ``tz``, as a UTC instant."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def teams_for(session: Session, *, team_id: int | None, region: str | None) -> list[int] | None:
+    """The teams a plan covers (None: every team, and engineers and orders of no team)."""
+    if team_id is not None:
+        return [team_id]
+    if region:
+        return list(session.scalars(select(Team.id).where(Team.region == region)))
+    return None
+
+
+def load_day(
+    session: Session,
+    *,
+    day: date,
+    time_zone: str,
+    team_ids: Collection[int] | None = None,
+    positions: Mapping[int, tuple[float, float]] | None = None,
+    now: datetime | None = None,
+    options: optimizer.SolveOptions | None = None,
+    travel: optimizer.TravelProvider | None = None,
+) -> DayProblem:
+    """Read the day's shifts and orders into a problem.
+
+    Orders qualify if one of their windows starts that day (local time) and they are not
+    cancelled or declined-and-reassigned elsewhere. Work on site or done stays fixed at its
+    scheduled start; accepted and en-route work stays with its engineer (pinned); published
+    work carries its engineer and start as ``previous_*`` so moving it costs something.
+    ``positions`` (engineer id -> (lat, lon)) with ``now`` restart each engineer from there.
+    """
+    origin = day_origin(day, time_zone)
+    end = origin + timedelta(days=1)
+    shift_stmt = (
+        select(Shift)
+        .join(Engineer, Shift.engineer_id == Engineer.id)
+        .where(Shift.day == day, Engineer.active.is_(True))
+        .order_by(Engineer.id)
+    )
+    if team_ids is not None:
+        shift_stmt = shift_stmt.where(Engineer.team_id.in_(team_ids))
+    shifts = {engineer_key(s.engineer_id): s for s in session.scalars(shift_stmt)}
+    engineers = {key: s.engineer for key, s in shifts.items()}
+
+    window_orders = select(OrderTimeWindow.order_id).where(
+        OrderTimeWindow.starts_at >= origin, OrderTimeWindow.starts_at < end
+    )
+    order_stmt = (
+        select(Order)
+        .where(
+            Order.id.in_(window_orders),
+            Order.status.in_(PLANNABLE | UNDER_WAY | STARTED),
+        )
+        .order_by(Order.id)
+    )
+    if team_ids is not None:
+        order_stmt = order_stmt.where(
+            or_(
+                Order.team_id.in_(team_ids),
+                Order.engineer_id.in_([row_id(k) for k in engineers]),
+                Order.team_id.is_(None) & Order.engineer_id.is_(None),
+            )
+        )
+    orders: dict[str, Order] = {}
+    for order in session.scalars(order_stmt).unique():
+        engineer = engineer_key(order.engineer_id) if order.engineer_id is not None else None
+        if order.status in UNDER_WAY | STARTED and engineer not in engineers:
+            continue  # someone else's day (another team, or no shift): not ours to plan
+        orders[visit_id(order.id)] = order
+
+    def secs(moment: datetime) -> int:
+        return int((moment - origin).total_seconds())
+
+    now_s = secs(now) if now is not None else None
+    engineer_list = []
+    for key, shift in shifts.items():
+        e = engineers[key]
+        home = optimizer.Location(e.home_latitude, e.home_longitude)
+        breaks: tuple[optimizer.Break, ...] = ()
+        if shift.break_duration_s and shift.break_earliest and shift.break_latest:
+            earliest = secs(shift.break_earliest)
+            # A shift's break lies wholly inside [earliest, latest]; the optimizer's window is for its start.
+            latest = max(earliest, secs(shift.break_latest) - shift.break_duration_s)
+            breaks = (optimizer.Break(earliest, latest, shift.break_duration_s),)
+        leaves_from = home
+        available = None
+        if positions and now_s is not None and e.id in positions:
+            lat, lon = positions[e.id]
+            leaves_from, available = optimizer.Location(lat, lon), now_s
+        elif now_s is not None:
+            available = now_s
+        engineer_list.append(
+            optimizer.Engineer(
+                id=key,
+                start_location=leaves_from,
+                end_location=home,
+                shift_start=secs(shift.starts_at),
+                shift_end=secs(shift.ends_at),
+                skills=frozenset(s.code for s in e.skills),
+                breaks=breaks,
+                max_working_time=e.max_work_s,
+                available_from=available,
+            )
+        )
+
+    visits = []
+    published: dict[str, list[tuple[int, int, str]]] = {}
+    for key, order in orders.items():
+        engineer = engineer_key(order.engineer_id) if order.engineer_id is not None else None
+        start = secs(order.scheduled_start) if order.scheduled_start is not None else None
+        windows = tuple(
+            (secs(w.starts_at), secs(w.ends_at)) for w in order.time_windows if origin <= w.starts_at < end
+        )
+        visit = optimizer.Visit(
+            id=key,
+            location=optimizer.Location(order.site.latitude, order.site.longitude),
+            service_duration=order.duration_s,
+            windows=windows,
+            required_skills=frozenset(s.code for s in order.skills),
+            priority=PRIORITY[order.priority],
+        )
+        if order.status in STARTED and engineer is not None and start is not None:
+            visit = replace(visit, fixed_engineer=engineer, fixed_start=start)
+        elif engineer in engineers and (order.status in UNDER_WAY | STARTED or order.pinned):
+            visit = replace(visit, pinned_engineer=engineer)
+        if order.status in PUBLISHED and engineer in engineers and start is not None:
+            visit = replace(visit, previous_engineer=engineer, previous_start=start)
+        if engineer in engineers and start is not None and order.status not in {OrderStatus.NEW}:
+            published.setdefault(engineer, []).append((start, order.sequence or 0, key))
+        visits.append(visit)
+
+    problem = optimizer.Problem(
+        engineers=tuple(engineer_list),
+        visits=tuple(visits),
+        travel=travel or optimizer.HaversineTravel(),
+        options=options or optimizer.SolveOptions(),
+        origin=origin,
+    )
+    return DayProblem(
+        day=day,
+        origin=origin,
+        problem=problem,
+        orders=orders,
+        engineers=engineers,
+        shifts=shifts,
+        published={k: [v for *_, v in sorted(items)] for k, items in published.items()},
+    )
