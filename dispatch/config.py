@@ -39,6 +39,7 @@ class Settings:
     geocoder_timeout_s: float = 5.0
     geocoder_country_codes: str = ""
     worker_threads: int = 1
+    plan_stale_after_s: int = 60
     page_size_max: int = 200
 
     @classmethod
