@@ -49,6 +49,10 @@ def run_plan(plan_id: int) -> str:
         log.exception("plan %s failed", plan_id)
         _finish_failed(plan_id, f"the optimizer failed: {type(exc).__name__}: {exc}")
         raise
+    finally:
+        # An RQ worker runs each job in a forked process that ends without running exit hooks:
+        # the optimizer's helper process must not outlive it.
+        optimizer.release_workers()
 
 
 def _compute(plan_id: int) -> str:

@@ -134,7 +134,7 @@ def test_replan_keeps_work_under_way_and_shows_the_difference(client, demo):
 
 
 def test_only_one_plan_of_a_day_runs_at_a_time_and_cancel_stops_it(client, demo):
-    first = ask(client, demo, time_limit_s=20)
+    first = ask(client, demo, time_limit_s=4)
     assert first.status_code == 202
     second = ask(client, demo)
     assert second.status_code == 409
