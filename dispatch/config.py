@@ -40,6 +40,8 @@ class Settings:
     geocoder_country_codes: str = ""
     worker_threads: int = 1
     plan_stale_after_s: int = 60
+    map_tile_url: str = ""
+    map_attribution: str = ""
     page_size_max: int = 200
 
     @classmethod

@@ -1,0 +1,1 @@
+"""Web pages served beside the API (the dispatch console; pages for customers)."""
