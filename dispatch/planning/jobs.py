@@ -19,7 +19,7 @@ import optimizer
 from dispatch.db import utcnow
 from dispatch.planning import problem as bridge
 from dispatch.planning.models import Plan, PlanKind, PlanRoute, PlanStatus, PlanStop, PlanUnassigned
-from dispatch.tasks.runtime import current_factory, session_scope
+from dispatch.tasks.runtime import current_factory, in_forked_job, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,9 @@ def run_plan(plan_id: int) -> str:
         raise
     finally:
         # An RQ worker runs each job in a forked process that ends without running exit hooks:
-        # the optimizer's helper process must not outlive it.
-        optimizer.release_workers()
+        # the optimizer's helper process must not outlive it. (The in-process worker keeps it.)
+        if in_forked_job():
+            optimizer.release_workers()
 
 
 def _compute(plan_id: int) -> str:

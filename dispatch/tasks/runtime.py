@@ -57,3 +57,10 @@ def session_scope(factory: sessionmaker[Session] | None = None) -> Iterator[Sess
         raise
     finally:
         session.close()
+
+
+def in_forked_job() -> bool:
+    """True inside an RQ work horse: a process forked for one job, ended without exit hooks."""
+    from rq import get_current_job
+
+    return get_current_job() is not None
