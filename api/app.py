@@ -30,7 +30,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
         JSON_SORT_KEYS=False,
     )
 
-    from api import auth, database, errors, openapi, pages, resources, worker
+    from api import auth, database, errors, openapi, pages, pwa, resources, worker
 
     database.init_app(app, settings)
     app.extensions["dispatch.geocoder"] = geocoder_for(settings)
@@ -40,6 +40,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     resources.register(api)
     pages.init_app(app)
     worker.init_app(app, settings)
+    pwa.init_app(app)
     return app
 
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from api import auth
-from api.resources import catalog, customers, engineers, events, orders, shifts, sites, users
+from api.resources import (
+    attachments,
+    catalog,
+    customers,
+    engineers,
+    events,
+    orders,
+    shifts,
+    sites,
+    users,
+    visits,
+)
 
 
 def register(api: Api) -> None:
@@ -22,5 +33,7 @@ def register(api: Api) -> None:
         shifts.blp,
         orders.blp,
         events.blp,
+        attachments.blp,
+        visits.blp,
     ):
         api.register_blueprint(blp)
