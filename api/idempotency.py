@@ -118,6 +118,8 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         session = database.session()
         row = keys.find(session, user_id=user_id, key=key)
         if row is not None:
+            if row.fingerprint == fp and row.status is None:
+                return _in_progress(key)
             keys.check_same_request(row, fp)
             return _replay(row)
         try:

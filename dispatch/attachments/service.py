@@ -124,7 +124,7 @@ def missing_evidence(session: Session, order: Order, referenced: Sequence[str] =
     rows = session.execute(
         select(Attachment.kind, func.count()).where(Attachment.order_id == order.id).group_by(Attachment.kind)
     )
-    counts: dict[AttachmentKind, int] = dict(rows)
+    counts: dict[AttachmentKind, int] = {row[0]: row[1] for row in rows}
     missing: dict[str, Any] = {}
     if referenced:
         arrived = set(
