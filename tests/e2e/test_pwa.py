@@ -1,0 +1,184 @@
+"""The engineers' PWA in Debian's Chromium: offline, reloaded, with responses lost after commit, and
+with the office changing a job meanwhile. Screenshots at phone size go to test-artifacts/."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import PASSWORD
+from tests.images import jpeg_bytes
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 412, "height": 860}
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    context = browser.new_context(service_workers="allow", viewport=PHONE, device_scale_factor=1)
+    context.grant_permissions(["geolocation"], origin=live_server)
+    context.set_geolocation({"latitude": 53.4331, "longitude": -2.2291, "accuracy": 12})
+    page = context.new_page()
+    page.on("dialog", lambda d: d.accept("Customer not home"))
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield context, page
+    context.close()
+    assert errors == []  # no uncaught error in the app
+
+
+def log_in(page, base):
+    page.goto(f"{base}/app/")
+    page.fill("#email", "engineer@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector(".card[data-job]")
+    page.wait_for_function("!!navigator.serviceWorker.controller")
+
+
+def synced(page):
+    page.wait_for_function("document.getElementById('sync').textContent === 'All synced'", timeout=20000)
+
+
+def events(client, world, oid):
+    return [e["action"] for e in client.get(f"/api/v1/orders/{oid}/events", headers=world.h("admin")).json]
+
+
+def test_whole_job_offline_with_a_reload_then_online_with_lost_responses(
+    phone, live_server, client, world, artifacts, tmp_path
+):
+    context, page = phone
+    oid = world.ids["o_disp"]
+    log_in(page, live_server)
+    page.screenshot(path=artifacts / "pwa-jobs.png")
+    context.set_offline(True)
+    page.click(f".card[data-job='{oid}']")
+    page.click("[data-act=accept]")
+    page.click("[data-act=start-travel]")
+    page.click("[data-act=check-in]")
+    page.wait_for_selector("#photo", state="attached")
+    photo = tmp_path / "boiler.jpg"
+    photo.write_bytes(jpeg_bytes(2400, 1800))
+    page.set_input_files("#photo", str(photo))
+    page.wait_for_selector(".thumbs img")
+    page.fill("#signer", "Grace Hall")
+    page.locator("#sig").scroll_into_view_if_needed()
+    box = page.locator("#sig").bounding_box()
+    page.mouse.move(box["x"] + 30, box["y"] + 120)
+    page.mouse.down()
+    for i in range(1, 12):
+        page.mouse.move(box["x"] + 30 + i * 25, box["y"] + 120 - (i % 3) * 30)
+    page.mouse.up()
+    page.click("#sig-save")
+    page.wait_for_selector(".req.ok >> text=Customer's signature: taken")
+    page.fill("#note", "Serviced boiler, replaced seal")
+    page.fill("#part", "Seal kit")
+    page.click("#note-save")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=artifacts / "pwa-on-site-top.png")
+    page.locator("text=Notes and parts").scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / "pwa-on-site-evidence.png")
+    page.click("[data-act=complete]")
+    page.wait_for_selector(".status.completed")
+    assert "Offline" in page.text_content("#sync")
+
+    page.reload()  # offline: the shell comes from the service worker, the outbox from IndexedDB
+    page.wait_for_selector(".status.completed")
+    page.wait_for_function("document.getElementById('sync').textContent === 'Offline · 7 waiting'")
+    assert client.get(f"/api/v1/orders/{oid}", headers=world.h("admin")).json["status"] == "dispatched"
+
+    dropped = []
+
+    def drop_after_commit(route):
+        response = route.fetch()  # the server commits...
+        if route.request.method != "GET" and route.request.url not in dropped:
+            dropped.append(route.request.url)
+            route.abort()  # ...and the phone never hears back, so it sends the same request again
+        else:
+            route.fulfill(response=response)
+
+    page.route("**/api/v1/**", drop_after_commit)
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    synced(page)
+    page.wait_for_selector("#history li:not(.muted)")
+    page.screenshot(path=artifacts / "pwa-synced.png")
+    assert len(dropped) == 7
+    order = client.get(f"/api/v1/orders/{oid}", headers=world.h("admin")).json
+    assert order["status"] == "completed"
+    log = events(client, world, oid)
+    for action in (
+        "accept",
+        "start_travel",
+        "check_in",
+        "photo_added",
+        "signature_added",
+        "note_added",
+        "complete",
+    ):
+        assert log.count(action) == 1, log
+    report = client.get(f"/api/v1/orders/{oid}/report", headers=world.h("customer")).json
+    assert report["signature"]["signer_name"] == "Grace Hall"
+    assert report["photos"][0]["width"] == 1600  # downscaled on the phone
+    assert report["far_from_site"] is False
+    assert report["notes"][0]["parts"][0]["name"] == "Seal kit"
+
+
+def test_an_office_change_made_while_offline_is_shown_and_not_overwritten(
+    phone, live_server, client, world, artifacts
+):
+    context, page = phone
+    oid = world.ids["o_disp"]
+    log_in(page, live_server)
+    context.set_offline(True)
+    page.click(f".card[data-job='{oid}']")
+    page.click("[data-act=accept]")
+    page.wait_for_selector(".status.accepted")
+    etag = client.get(f"/api/v1/orders/{oid}", headers=world.h("admin")).headers["ETag"]
+    changed = client.patch(
+        f"/api/v1/orders/{oid}",
+        json={"description": "Customer: use the side gate, dog in the garden"},
+        headers=world.h("dispatcher", **{"If-Match": etag}),
+    )
+    assert changed.status_code == 200
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_selector(".conflict-box")
+    page.wait_for_function("document.getElementById('sync').textContent === '1 not sent'")
+    page.wait_for_selector("#history li:not(.muted)")
+    page.screenshot(path=artifacts / "pwa-conflict.png")
+    assert "has changed since you read it" in page.text_content(".conflict-box")
+    assert "use the side gate" in page.text_content(".card")  # the office's version is shown
+    assert page.text_content(".status") == "New"  # not the refused "Accepted"
+    order = client.get(f"/api/v1/orders/{oid}", headers=world.h("admin")).json
+    assert order["status"] == "dispatched"
+    assert order["description"] == "Customer: use the side gate, dog in the garden"
+    assert "accept" not in events(client, world, oid)
+    page.click("#discard")
+    synced(page)
+    page.click("[data-act=accept]")  # having read the office's note, the engineer accepts again
+    page.wait_for_function("document.getElementById('sync').textContent === 'All synced'")
+    for _ in range(50):
+        if client.get(f"/api/v1/orders/{oid}", headers=world.h("admin")).json["status"] == "accepted":
+            break
+        page.wait_for_timeout(200)
+    assert client.get(f"/api/v1/orders/{oid}", headers=world.h("admin")).json["status"] == "accepted"
+
+
+def _get(client, path):
+    response = client.get(path)
+    response.get_data()
+    response.close()  # send_file keeps the file open until the response is closed
+    return response
+
+
+def test_the_app_is_installable_and_its_files_are_served_right(client):
+    manifest = _get(client, "/app/manifest.webmanifest")
+    assert manifest.status_code == 200
+    assert manifest.mimetype == "application/manifest+json"
+    assert {i["sizes"] for i in manifest.json["icons"]} == {"192x192", "512x512"}
+    sw = _get(client, "/app/sw.js")
+    assert sw.headers["Cache-Control"] == "no-cache"
+    assert sw.mimetype == "text/javascript"
+    assert _get(client, "/app").status_code == 308
+    assert _get(client, "/app/package.json").status_code == 404
