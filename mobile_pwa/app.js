@@ -31,12 +31,15 @@ async function renderSync() {
   const rows = await store.outbox();
   const conflicts = rows.filter((r) => r.status === "conflict").length;
   const waiting = rows.length - conflicts;
-  syncPill.className = "pill" + (conflicts ? " conflict" : !store.state.online ? " offline" : "");
-  syncPill.textContent = conflicts ? `${conflicts} not sent` : !store.state.online
-    ? `Offline · ${waiting} waiting` : waiting ? `Sending ${waiting}…` : "All synced";
-  if (store.state.paused && !location.hash.startsWith("#/login")) {
+  const paused = store.state.paused;
+  syncPill.className = "pill" + (conflicts ? " conflict" : paused || !store.state.online ? " offline" : "");
+  syncPill.textContent = conflicts ? `${conflicts} not sent` : paused ? `${waiting} waiting · log in`
+    : !store.state.online ? `Offline · ${waiting} waiting` : waiting ? `Sending ${waiting}…` : "All synced";
+  if (paused && !location.hash.startsWith("#/login")) {
     notice.hidden = false;
-    notice.innerHTML = `Your session has ended. Nothing is lost: ${waiting} change(s) wait on this phone. <a href="#/login">Log in again</a> to send them.`;
+    const changes = waiting === 1 ? "1 change waits" : `${waiting} changes wait`;
+    notice.innerHTML = `<p>Your login has ended. Nothing is lost: ${changes} on this phone.</p>
+      <a class="button" href="#/login" style="width:100%">Log in again to send</a>`;
   } else notice.hidden = true;
 }
 
@@ -159,7 +162,7 @@ async function jobScreen(id) {
   else if (status === "dispatched") html += `<button data-act="accept">Accept</button><button class="danger" data-act="decline">Decline</button>`;
   if (status === "accepted") html += `<button class="wide" data-act="start-travel">Start travel</button><button class="danger wide" data-act="decline">Decline</button>`;
   if (status === "en_route") html += `<button class="wide" data-act="check-in">Check in on site</button>`;
-  html += `</div><p id="gps" class="muted" role="status"></p>`;
+  html += `</div><p id="gps" class="muted" role="status">${job.farWarning && status === "on_site" ? `<span class="warn">${esc(job.farWarning)}</span>` : ""}</p>`;
   const taken = job.taken || [];
   const signature = taken.find((t) => t.kind === "signature");
   const notes = (job.notes || []).map((n) => `<li>${esc(n.text)}${n.parts.length ? ` — parts: ${n.parts.map((p) => `${esc(p.name)} × ${p.quantity}`).join(", ")}` : ""}</li>`).join("");
@@ -190,10 +193,12 @@ async function jobScreen(id) {
   html += `<h2>History</h2><ul class="history" id="history"><li class="muted">Loading…</li></ul>`;
   view.innerHTML = html;
   wireJob(job);
-  const events = await store.history(job.id);
   const list = document.getElementById("history");
-  if (list) list.innerHTML = events ? events.map((e) => `<li>${time(e.at, tz)} ${esc(day(e.at, tz))} — ${esc(e.action.replace(/_/g, " "))} (${esc(e.actor_role)})</li>`).join("")
-    : `<li class="muted">History shows when you are online.</li>`;
+  store.history(job.id).then((events) => {   // not awaited: a slow network must not hold the screen
+    if (!list.isConnected) return;
+    list.innerHTML = events ? events.map((e) => `<li>${esc(day(e.at, tz))} ${time(e.at, tz)} — ${esc(e.action.replace(/_/g, " "))} (${esc(e.actor_role)})</li>`).join("")
+      : `<li class="muted">History shows when you are online.</li>`;
+  });
 }
 
 function ask(question) {
@@ -201,16 +206,21 @@ function ask(question) {
   return answer && answer.trim() ? answer.trim() : null;
 }
 
-function action(job, path, body, target) {
+function action(job, path, body, target, extra = {}) {
   return store.queue(job.id, [{ kind: "action", method: "POST", path: `/orders/${job.id}/${path}`, body: JSON.stringify(body), label: path }],
-    (j) => { j.local = { ...(j.local || {}), status: target }; j.conflict = null; });
+    (j) => { Object.assign(j, extra); j.local = { ...(j.local || {}), status: target }; j.conflict = null; });
 }
 
+let lastFix = null;                 // the location watch's latest fix, when sharing is on
+
 function position() {
+  // A fresh fix from the running watch is as good as a new one (and some phones will not give a
+  // second fix while a watch runs); otherwise ask for a new high-accuracy fix.
+  if (lastFix && Date.now() - lastFix.timestamp < 30000) return Promise.resolve(lastFix);
   return new Promise((resolve) => {
     if (!navigator.geolocation) return resolve(null);
     navigator.geolocation.getCurrentPosition((p) => resolve(p), () => resolve(null),
-      { enableHighAccuracy: true, maximumAge: 0, timeout: 15000 });
+      { enableHighAccuracy: true, maximumAge: 0, timeout: 10000 });
   });
 }
 
@@ -246,11 +256,12 @@ function wireJob(job) {
         const p = await position();
         const body = p ? { latitude: p.coords.latitude, longitude: p.coords.longitude, accuracy_m: p.coords.accuracy,
           recorded_at: new Date(p.timestamp).toISOString() } : {};
-        await action(job, "check-in", body, "on_site");
+        let farWarning = p ? "" : "No GPS position: the check-in was sent without one.";
         if (p) {
           const d = metres({ lat: p.coords.latitude, lon: p.coords.longitude }, { lat: job.site.latitude, lon: job.site.longitude });
-          sessionStorage.setItem(`far-${job.id}`, d > FAR_M ? `You checked in ${Math.round(d)} m from the site (±${Math.round(p.coords.accuracy)} m): the office will see this.` : "");
+          if (d > FAR_M) farWarning = `You checked in ${d >= 1000 ? (d / 1000).toFixed(1) + " km" : Math.round(d) + " m"} from the site (GPS ±${Math.round(p.coords.accuracy)} m): the office will see this.`;
         }
+        await action(job, "check-in", body, "on_site", { farWarning });
       }
       if (act === "complete") {
         const fresh = await store.job(job.id);
@@ -258,8 +269,6 @@ function wireJob(job) {
       }
       if (act === "incomplete") { const reason = ask("What is left to do? (a follow-up visit will be booked)"); if (!reason) return; await action(job, "incomplete", { reason }, "incomplete"); }
       await route();
-      const far = sessionStorage.getItem(`far-${job.id}`);
-      if (far && document.getElementById("gps")) document.getElementById("gps").innerHTML = `<span class="warn">${esc(far)}</span>`;
     };
   }
   const photo = document.getElementById("photo");
@@ -273,7 +282,8 @@ function wireJob(job) {
     canvas.width = canvas.offsetWidth * ratio; canvas.height = canvas.offsetHeight * ratio;
     canvas.getContext("2d").scale(ratio, ratio);
     const pad = new SignaturePad(canvas, { backgroundColor: "rgb(255,255,255)" });
-    document.getElementById("sig-clear").onclick = () => pad.clear();
+    pad.addEventListener("beginStroke", () => { canvas.dataset.drawn = "yes"; });
+    document.getElementById("sig-clear").onclick = () => { pad.clear(); canvas.dataset.drawn = ""; };
     document.getElementById("sig-save").onclick = async () => {
       const signer = document.getElementById("signer").value.trim();
       if (!signer) { alert("Write the name of the person signing."); return; }
@@ -305,21 +315,35 @@ async function pinger() {
   const travelling = (await store.jobs()).some((j) => statusOf(j) === "en_route");
   if (on && travelling && navigator.geolocation && watch === null) {
     watch = navigator.geolocation.watchPosition(async (p) => {
+      lastFix = p;
       if (Date.now() - lastPing < PING_EVERY_MS) return;
       lastPing = Date.now();
       await store.queue(null, [{ kind: "ping", method: "POST", path: "/positions", label: "position",
         body: JSON.stringify({ latitude: p.coords.latitude, longitude: p.coords.longitude, accuracy_m: p.coords.accuracy, recorded_at: new Date(p.timestamp).toISOString() }) }], null);
     }, () => {}, { enableHighAccuracy: true, maximumAge: 30000 });
   } else if ((!on || !travelling) && watch !== null) {
-    navigator.geolocation.clearWatch(watch); watch = null;
+    navigator.geolocation.clearWatch(watch); watch = null; lastFix = null;
   }
 }
 
 // --- Routing and start-up --------------------------------------------------------------------
 
-async function route() {
+// Every render goes through one queue, so two never interleave; background news (sync, pulls)
+// re-renders only when what the screen shows has changed, and never while the engineer types or signs.
+let rendering = Promise.resolve();
+let shownKey = "";
+
+async function screenKey() {
+  const hash = location.hash || "#/jobs";
+  if (hash.startsWith("#/job/")) return hash + JSON.stringify(await store.job(Number(hash.slice(6))) || null);
+  const waiting = (await store.outbox()).map((r) => `${r.jobId}:${r.status}`).join();
+  return hash + JSON.stringify(await store.jobs()) + waiting + (await store.meta("access") ? "in" : "out");
+}
+
+async function renderNow() {
   const hash = location.hash || "#/jobs";
   const token = await store.meta("access");
+  shownKey = await screenKey();
   if (!token || hash.startsWith("#/login")) await loginScreen();
   else if (hash.startsWith("#/job/")) await jobScreen(Number(hash.slice(6)));
   else await jobsScreen();
@@ -327,12 +351,22 @@ async function route() {
   pinger();
 }
 
-let rendering = Promise.resolve();
+function route() {
+  rendering = rendering.then(renderNow, renderNow);
+  return rendering;
+}
+
+function busy() {
+  const active = document.activeElement;
+  const typing = active && ["INPUT", "TEXTAREA"].includes(active.tagName) && active.type !== "checkbox";
+  return typing || (document.getElementById("sig") && document.getElementById("sig").dataset.drawn === "yes");
+}
+
 store.onChange(() => {
-  // Re-render lists on sync news; a job screen re-renders too unless the engineer is typing.
-  const typing = document.activeElement && ["INPUT", "TEXTAREA"].includes(document.activeElement.tagName);
-  const signing = document.getElementById("sig") && !document.getElementById("sig").dataset.idle;
-  rendering = rendering.then(() => (typing || signing ? renderSync() : route()));
+  rendering = rendering.then(async () => {
+    if (!busy() && (await screenKey()) !== shownKey) await renderNow();
+    else await renderSync();
+  });
 });
 window.addEventListener("hashchange", route);
 window.addEventListener("online", () => store.kick());

@@ -127,7 +127,7 @@ export async function pull() {
 // --- Flushing the outbox ---------------------------------------------------------------------
 
 let timer = null;
-let backoff = 2000;
+let backoff = 500;                      // first retry soon (a lost response is common), then doubling up to a minute
 export function kick(delay = 0) {
   clearTimeout(timer);
   timer = setTimeout(() => flush().catch((e) => console.error(e)), delay);
@@ -156,7 +156,7 @@ async function flushNow() {
     state.online = true;
     if (response === null) return;                          // login over: paused until the engineer logs in
     if (response.status >= 500) { state.lastError = `server error ${response.status}`; changed(); kick(backoff); backoff = Math.min(backoff * 2, 60000); return; }
-    backoff = 2000;
+    backoff = 500;
     if (response.status === 403) { state.paused = true; changed(); return; }
     if (response.ok) await acknowledge(row, response);
     else { await conflict(row, response); held.add(row.jobId); }

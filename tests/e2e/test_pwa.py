@@ -3,8 +3,13 @@ with the office changing a job meanwhile. Screenshots at phone size go to test-a
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
+from dispatch.access import SYSTEM
+from dispatch.shifts import service as shifts
 from tests.factories import PASSWORD
 from tests.images import jpeg_bytes
 
@@ -36,8 +41,17 @@ def log_in(page, base):
     page.wait_for_function("!!navigator.serviceWorker.controller")
 
 
-def synced(page):
-    page.wait_for_function("document.getElementById('sync').textContent === 'All synced'", timeout=20000)
+OUTBOX_EMPTY = """() => new Promise((ok) => { const r = indexedDB.open("field-dispatch");
+  r.onsuccess = () => { const c = r.result.transaction("outbox").objectStore("outbox").count();
+  c.onsuccess = () => ok(c.result === 0 && document.getElementById("sync").textContent === "All synced"); }; })"""
+
+
+def synced(page, timeout_s=20.0):
+    """Wait until the outbox is empty and the app says so (call after the step shows on screen)."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(OUTBOX_EMPTY):
+        assert time.monotonic() < deadline, f"still not synced: {page.text_content('#sync')}"
+        page.wait_for_timeout(100)
 
 
 def events(client, world, oid):
@@ -61,15 +75,7 @@ def test_whole_job_offline_with_a_reload_then_online_with_lost_responses(
     photo.write_bytes(jpeg_bytes(2400, 1800))
     page.set_input_files("#photo", str(photo))
     page.wait_for_selector(".thumbs img")
-    page.fill("#signer", "Grace Hall")
-    page.locator("#sig").scroll_into_view_if_needed()
-    box = page.locator("#sig").bounding_box()
-    page.mouse.move(box["x"] + 30, box["y"] + 120)
-    page.mouse.down()
-    for i in range(1, 12):
-        page.mouse.move(box["x"] + 30 + i * 25, box["y"] + 120 - (i % 3) * 30)
-    page.mouse.up()
-    page.click("#sig-save")
+    sign(page, "Grace Hall")
     page.wait_for_selector(".req.ok >> text=Customer's signature: taken")
     page.fill("#note", "Serviced boiler, replaced seal")
     page.fill("#part", "Seal kit")
@@ -157,12 +163,106 @@ def test_an_office_change_made_while_offline_is_shown_and_not_overwritten(
     page.click("#discard")
     synced(page)
     page.click("[data-act=accept]")  # having read the office's note, the engineer accepts again
-    page.wait_for_function("document.getElementById('sync').textContent === 'All synced'")
-    for _ in range(50):
-        if client.get(f"/api/v1/orders/{oid}", headers=world.h("admin")).json["status"] == "accepted":
-            break
-        page.wait_for_timeout(200)
+    page.wait_for_selector(".status.accepted")
+    synced(page)
     assert client.get(f"/api/v1/orders/{oid}", headers=world.h("admin")).json["status"] == "accepted"
+
+
+def sign(page, name):
+    page.fill("#signer", name)
+    page.locator("#sig").scroll_into_view_if_needed()
+    box = page.locator("#sig").bounding_box()
+    page.mouse.move(box["x"] + 30, box["y"] + 120)
+    page.mouse.down()
+    for i in range(1, 12):
+        page.mouse.move(box["x"] + 30 + i * 25, box["y"] + 120 - (i % 3) * 30)
+    page.mouse.up()
+    page.click("#sig-save")
+
+
+def on_shift_now(app, engineer_id):
+    now = datetime.now(UTC)
+    session = app.extensions["dispatch.db"].sessions()
+    shifts.create(
+        session,
+        actor=SYSTEM,
+        engineer_id=engineer_id,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=3),
+        default_time_zone="Europe/London",
+    )
+    session.commit()
+    session.close()
+
+
+def test_whole_job_online_with_pings_a_far_check_in_and_an_expired_login(
+    phone, live_server, client, world, app, artifacts, tmp_path
+):
+    context, page = phone
+    on_shift_now(app, world.ids["e1"])
+    context.set_geolocation({"latitude": 53.4800, "longitude": -2.2400, "accuracy": 9})  # 5 km from the site
+    log_in(page, live_server)
+    declined = world.ids["o_disp"]
+    page.click(f".card[data-job='{declined}']")
+    page.click("[data-act=decline]")  # the dialog answers "Customer not home"
+    page.wait_for_selector(".status.declined")
+    synced(page)
+    order = client.get(f"/api/v1/orders/{declined}", headers=world.h("admin")).json
+    assert (order["status"], order["status_reason"]) == ("declined", "Customer not home")
+
+    oid = world.ids["o_acc"]
+    page.click("a.back")
+    page.check("#share")
+    page.click(f".card[data-job='{oid}']")
+    page.click("[data-act=start-travel]")
+    page.wait_for_selector("[data-act=check-in]")
+    synced(page)
+    for _ in range(50):
+        seen = client.get("/api/v1/positions", headers=world.h("dispatcher")).json
+        if seen:
+            break
+        page.wait_for_timeout(100)
+    assert [(p["engineer_id"], p["latitude"], p["accuracy_m"]) for p in seen] == [(world.ids["e1"], 53.48, 9)]
+
+    page.click("[data-act=check-in]")
+    page.wait_for_selector(".warn >> text=from the site")
+    page.screenshot(path=artifacts / "pwa-far-check-in.png")
+    photo = tmp_path / "meter.jpg"
+    photo.write_bytes(jpeg_bytes(800, 600))
+    page.set_input_files("#photo", str(photo))
+    page.wait_for_selector(".thumbs img")
+    sign(page, "Grace Hall")
+    page.wait_for_selector("text=Signed by Grace Hall")
+    synced(page)
+    assert len(client.get(f"/api/v1/orders/{oid}/attachments", headers=world.h("admin")).json) == 2
+
+    # The login ends (tokens revoked elsewhere): the queue pauses and asks to log in again.
+    tokens = page.evaluate(
+        """() => new Promise((ok) => { const r = indexedDB.open("field-dispatch");
+           r.onsuccess = () => { const s = r.result.transaction("meta").objectStore("meta");
+           const a = s.get("access"), f = s.get("refresh");
+           f.onsuccess = () => ok([a.result, f.result]); }; })"""
+    )
+    for token in tokens:
+        assert (
+            client.post("/api/v1/auth/revoke", headers={"Authorization": f"Bearer {token}"}).status_code
+            == 200
+        )
+    page.click("[data-act=complete]")
+    page.wait_for_selector("#notice >> text=Log in again to send")
+    assert page.text_content("#sync") == "1 waiting · log in"
+    page.screenshot(path=artifacts / "pwa-login-again.png")
+    assert client.get(f"/api/v1/orders/{oid}", headers=world.h("admin")).json["status"] == "on_site"
+    page.click("#notice a")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector(".card[data-job]")
+    synced(page)
+    report = client.get(f"/api/v1/orders/{oid}/report", headers=world.h("customer")).json
+    assert report["outcome"] == "completed"
+    assert report["far_from_site"] is True
+    assert report["signature"]["signer_name"] == "Grace Hall"
+    assert len(report["photos"]) == 1
 
 
 def _get(client, path):
