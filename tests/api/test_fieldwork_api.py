@@ -310,3 +310,27 @@ def test_position_pings_are_kept_only_on_shift_and_only_the_latest(client, world
 def test_pings_are_refused_for_anyone_but_the_engineer(client, world):
     body = {"latitude": 53.44, "longitude": -2.23, "recorded_at": datetime.now(UTC).isoformat()}
     assert client.post("/api/v1/positions", json=body, headers=world.h("dispatcher")).status_code == 403
+
+
+def test_the_same_request_sent_four_times_at_once_is_applied_once(app, world, client):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    oid = world.ids["o_disp"]
+    headers = world.h("engineer", **{"If-Match": etag(client, world, oid), "Idempotency-Key": "k-race"})
+    url = f"http://127.0.0.1:{server.server_port}/api/v1/orders/{oid}/accept"
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(
+                pool.map(lambda _: requests.post(url, json={}, headers=headers, timeout=60), range(4))
+            )
+    finally:
+        server.shutdown()
+    assert sorted(a.status_code for a in answers) in ([200, 200, 200, 200], [200, 200, 200, 409])
+    assert [a.headers.get("Idempotent-Replayed") for a in answers if a.status_code == 200].count(None) == 1
+    assert actions_of(client, world, oid).count("accept") == 1
