@@ -19,6 +19,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,6 +32,8 @@ from pathlib import Path
 
 from PIL import Image
 from sqlalchemy import text
+
+from dispatch.db import make_engine
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-engineer-password"
@@ -255,14 +258,23 @@ def main(argv: list[str] | None = None) -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
-    if url.startswith("postgresql"):
-        from dispatch.db import make_engine
-
+    schema = ""
+    if url.startswith("postgresql"):  # a schema of its own, dropped at the end
         schema = f"bench_{secrets.token_hex(4)}"
-        admin = make_engine(url)
-        with admin.begin() as conn:
+        with make_engine(url).begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    try:
+        return _run(args, folder, url)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if schema:
+            with make_engine(args.database_url).begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def _run(args: argparse.Namespace, folder: Path, url: str) -> int:
+    """Seed, serve, replay, measure and print."""
     print(f"seeding {args.jobs} jobs and {args.jobs} photos of ~300 KB ...", flush=True)
     order_ids = seed(url, args.jobs)
     photos = [noisy_jpeg(i) for i in range(args.jobs)]
