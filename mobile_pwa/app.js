@@ -127,14 +127,17 @@ async function thumbs(job) {
   for (const t of job.taken || []) {
     const local = await store.blob(t.id);
     const src = local ? URL.createObjectURL(new Blob([local.data], { type: local.type })) : "";
-    parts.push(`<img class="${t.kind}" alt="${t.kind === "signature" ? "Signature of " + esc(t.signer) : "Photo"}" ${src ? `src="${src}"` : ""} data-id="${t.id}">`);
+    parts.push(`<img class="${t.kind}" alt="${t.kind === "signature" ? "Signature of " + esc(t.signer) : "Photo"}" ${src ? `src="${src}"` : `data-remote="${t.id}"`}>`);
   }
   return parts.join("");
 }
 
 async function jobScreen(id) {
   const job = await store.job(id);
-  if (!job) { view.innerHTML = `<p>This job is not on this phone. <a href="#/jobs">Back to your jobs</a></p>`; return; }
+  if (!job) {
+    view.innerHTML = `<a href="#/jobs" class="back">‹ All jobs</a><p>This job is no longer on your list (declined, or moved by the office).</p>`;
+    return;
+  }
   const tz = job.site.time_zone;
   const status = statusOf(job);
   const need = needs(job);
@@ -193,6 +196,11 @@ async function jobScreen(id) {
   html += `<h2>History</h2><ul class="history" id="history"><li class="muted">Loading…</li></ul>`;
   view.innerHTML = html;
   wireJob(job);
+  for (const img of view.querySelectorAll("img[data-remote]")) {   // already sent: show the server's copy
+    store.api(`/attachments/${img.dataset.remote}/content`).then(async (r) => {
+      if (r && r.ok) img.src = URL.createObjectURL(await r.blob());
+    }).catch(() => {});
+  }
   const list = document.getElementById("history");
   store.history(job.id).then((events) => {   // not awaited: a slow network must not hold the screen
     if (!list.isConnected) return;
@@ -249,7 +257,7 @@ function wireJob(job) {
     button.onclick = async () => {
       const act = button.dataset.act;
       if (act === "accept") await action(job, "accept", {}, "accepted");
-      if (act === "decline") { const reason = ask("Why are you declining this job?"); if (!reason) return; await action(job, "decline", { reason }, "declined"); }
+      if (act === "decline") { const reason = ask("Why are you declining this job?"); if (!reason) return; await action(job, "decline", { reason }, "declined"); location.hash = "#/jobs"; }
       if (act === "start-travel") await action(job, "start-travel", {}, "en_route");
       if (act === "check-in") {
         document.getElementById("gps").textContent = "Finding your position…";

@@ -101,20 +101,31 @@ export async function login(email, password) {
   return body.user;
 }
 
-// Pull the engineer's jobs; a job with rows still waiting keeps its local state (never overwritten).
+// Pull the engineer's jobs: every open one, and those finished today. A job with rows still waiting
+// keeps its local state (never overwritten); a job the server no longer gives us is forgotten.
 export async function pull() {
   const since = new Date(); since.setHours(0, 0, 0, 0);
-  const statuses = "dispatched,accepted,en_route,on_site,completed,incomplete";
-  let response;
-  try {
-    response = await api(`/orders?status=${statuses}&scheduled_from=${encodeURIComponent(since.toISOString())}&sort=scheduled_start,sequence&page_size=100`);
-  } catch (err) { if (err instanceof NetworkError) { state.online = false; changed(); return; } throw err; }
-  if (!response || !response.ok) return;
+  const queries = [
+    "/orders?status=dispatched,accepted,en_route,on_site&sort=scheduled_start,sequence&page_size=100",
+    `/orders?status=completed,incomplete&scheduled_from=${encodeURIComponent(since.toISOString())}&page_size=100`,
+  ];
+  const orders = [];
+  for (const query of queries) {
+    let response;
+    try {
+      response = await api(query);
+    } catch (err) { if (err instanceof NetworkError) { state.online = false; changed(); return; } throw err; }
+    if (!response || !response.ok) return;
+    orders.push(...(await response.json()));
+  }
   state.online = true;
-  const orders = await response.json();
   const db = await dbp;
   const waiting = new Set((await db.getAll("outbox")).map((r) => r.jobId));
   const tx = db.transaction("jobs", "readwrite");
+  const listed = new Set(orders.map((o) => o.id));
+  for (const mine of await tx.store.getAll()) {
+    if (!listed.has(mine.id) && !waiting.has(mine.id)) await tx.store.delete(mine.id);
+  }
   for (const order of orders) {
     const mine = await tx.store.get(order.id);
     if (mine && waiting.has(order.id)) continue;
@@ -159,6 +170,7 @@ async function flushNow() {
     backoff = 500;
     if (response.status === 403) { state.paused = true; changed(); return; }
     if (response.ok) await acknowledge(row, response);
+    else if (row.kind === "ping") await db.delete("outbox", row.seq);   // a refused ping is not worth a question
     else { await conflict(row, response); held.add(row.jobId); }
     changed();
   }

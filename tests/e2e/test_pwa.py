@@ -205,19 +205,19 @@ def test_whole_job_online_with_pings_a_far_check_in_and_an_expired_login(
     declined = world.ids["o_disp"]
     page.click(f".card[data-job='{declined}']")
     page.click("[data-act=decline]")  # the dialog answers "Customer not home"
-    page.wait_for_selector(".status.declined")
+    page.wait_for_selector(f".card[data-job='{declined}'] .status.declined")  # back on the list
     synced(page)
+    page.wait_for_selector(f".card[data-job='{declined}']", state="detached")  # no longer theirs
     order = client.get(f"/api/v1/orders/{declined}", headers=world.h("admin")).json
     assert (order["status"], order["status_reason"]) == ("declined", "Customer not home")
 
     oid = world.ids["o_acc"]
-    page.click("a.back")
     page.check("#share")
     page.click(f".card[data-job='{oid}']")
     page.click("[data-act=start-travel]")
     page.wait_for_selector("[data-act=check-in]")
     synced(page)
-    for _ in range(50):
+    for _ in range(150):
         seen = client.get("/api/v1/positions", headers=world.h("dispatcher")).json
         if seen:
             break
@@ -235,6 +235,10 @@ def test_whole_job_online_with_pings_a_far_check_in_and_an_expired_login(
     page.wait_for_selector("text=Signed by Grace Hall")
     synced(page)
     assert len(client.get(f"/api/v1/orders/{oid}/attachments", headers=world.h("admin")).json) == 2
+    page.evaluate("location.reload()")  # sent images are shown from the server once the phone's copy is gone
+    page.wait_for_function("document.querySelectorAll('.thumbs img[src]').length === 2")
+    page.locator(".thumbs").scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / "pwa-on-site-synced.png")
 
     # The login ends (tokens revoked elsewhere): the queue pauses and asks to log in again.
     tokens = page.evaluate(
