@@ -86,6 +86,7 @@ class ReportSchema(Schema):
     finished_at = When(allow_none=True)
     outcome = Text(allow_none=True, metadata={"description": "completed or incomplete"})
     closing_notes = Text(allow_none=True)
+    follow_up_needed = fields.Boolean(metadata={"description": "incomplete: another visit is needed"})
     distance_m = fields.Float(allow_none=True, metadata={"description": "check-in distance from the site"})
     far_from_site = fields.Boolean(allow_none=True)
     notes = fields.List(fields.Nested(NoteOut))

@@ -255,6 +255,8 @@ def field_action(
     change: Callable[[Order], None] | None = None
     if action in ("decline", "mark_incomplete"):
         payload["reason"] = _reason(reason, action)
+        if action == "mark_incomplete":
+            payload["follow_up_needed"] = True  # the office books the next visit from this
 
         def with_reason(o: Order) -> None:
             o.status_reason = payload["reason"]

@@ -134,6 +134,7 @@ class VisitReport:
     photos: list[Attachment] = field(default_factory=list)
     signature: Attachment | None = None
     closing_notes: str | None = None
+    follow_up_needed: bool = False
 
 
 def report(session: Session, *, actor: Actor, order_id: int) -> VisitReport:
@@ -153,6 +154,7 @@ def report(session: Session, *, actor: Actor, order_id: int) -> VisitReport:
             result.finished_at = ev.at
             result.outcome = "completed" if ev.action == "complete" else "incomplete"
             result.closing_notes = payload.get("notes") or payload.get("reason")
+            result.follow_up_needed = bool(payload.get("follow_up_needed"))
     result.notes = list(
         session.scalars(
             select(VisitNote).where(VisitNote.order_id == order.id).order_by(VisitNote.created_at)

@@ -261,6 +261,9 @@ def test_incomplete_needs_a_reason_and_no_evidence(client, world):
     done = act(client, world, oid, "incomplete", {"reason": "Needs a new heat exchanger: follow-up visit"})
     assert done.status_code == 200
     assert done.json["status"] == "incomplete"
+    report = client.get(f"/api/v1/orders/{oid}/report", headers=world.h("customer")).json
+    assert (report["outcome"], report["follow_up_needed"]) == ("incomplete", True)
+    assert report["closing_notes"] == "Needs a new heat exchanger: follow-up visit"
 
 
 # --- Position pings --------------------------------------------------------------------------
