@@ -371,9 +371,14 @@ function busy() {
 }
 
 store.onChange(() => {
-  rendering = rendering.then(async () => {
-    if (!busy() && (await screenKey()) !== shownKey) await renderNow();
-    else await renderSync();
+  rendering = rendering.catch(() => {}).then(async () => {
+    try {
+      if (!busy() && (await screenKey()) !== shownKey) await renderNow();
+      else await renderSync();
+    } catch (err) {
+      console.error("render failed", err);   // one bad render must not stop the next ones
+      await renderSync();
+    }
   });
 });
 window.addEventListener("hashchange", route);

@@ -58,7 +58,9 @@ async function send(path, options = {}) {
   if (token) headers.Authorization = `Bearer ${token}`;
   let response;
   try {
-    response = await fetch(API + path, { ...options, headers, cache: "no-store" });
+    // A connection that hangs (common on a weak signal) counts as a network error after a while;
+    // the retry is safe: it carries the same Idempotency-Key.
+    response = await fetch(API + path, { ...options, headers, cache: "no-store", signal: AbortSignal.timeout(60000) });
   } catch (err) {
     throw new NetworkError(String(err));
   }
@@ -78,7 +80,7 @@ async function refresh() {
   if (!token) return false;
   let response;
   try {
-    response = await fetch(API + "/auth/refresh", { method: "POST", headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
+    response = await fetch(API + "/auth/refresh", { method: "POST", headers: { Authorization: `Bearer ${token}` }, cache: "no-store", signal: AbortSignal.timeout(30000) });
   } catch { return false; }
   if (!response.ok) return false;
   await meta("access", (await response.json()).access_token);
