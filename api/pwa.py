@@ -6,7 +6,9 @@ from pathlib import Path
 
 from flask import Flask, Response, redirect, request, send_from_directory
 
-APP_DIR = Path(__file__).resolve().parent.parent / "mobile_pwa"
+import mobile_pwa
+
+APP_DIR = Path(mobile_pwa.__file__).resolve().parent
 MIME = {".webmanifest": "application/manifest+json", ".js": "text/javascript", ".mjs": "text/javascript"}
 
 
