@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test check lint typecheck bench-solomon bench-city clean
+.PHONY: demo test check lint typecheck bench-solomon bench-city bench-sync clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench-solomon: $(VENV)/.installed
 
 bench-city: $(VENV)/.installed
 	$(BIN)/python -m optimizer.bench city
+
+## Replay 1,000 queued PWA actions (200 photos) against gunicorn: time and server memory.
+bench-sync: $(VENV)/.installed
+	$(BIN)/python -m api.bench_sync
 
 clean:
 	rm -rf $(VENV) instance test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -30,7 +30,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
         JSON_SORT_KEYS=False,
     )
 
-    from api import auth, database, errors, openapi, pages, resources, worker
+    from api import auth, database, errors, openapi, pages, pwa, resources, worker
     from api.web import console
 
     database.init_app(app, settings)
@@ -42,6 +42,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     pages.init_app(app)
     console.init_app(app)
     worker.init_app(app, settings)
+    pwa.init_app(app)
     return app
 
 

@@ -43,6 +43,9 @@ class Settings:
     map_tile_url: str = ""
     map_attribution: str = ""
     page_size_max: int = 200
+    attachments_path: str = ""
+    attachment_max_bytes: int = 8 * 1024 * 1024
+    attachment_max_pixels: int = 40_000_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -58,6 +61,13 @@ class Settings:
             if name not in values and environ.get(name.upper()):
                 values[name] = environ[name.upper()]
         return cls(**values)
+
+    @property
+    def attachments_folder(self) -> Path:
+        """Where photos and signatures are stored (``attachments`` in the instance folder by default)."""
+        if self.attachments_path:
+            return Path(self.attachments_path).resolve()
+        return self.instance_path / "attachments"
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """Return a copy with some fields replaced (tests and the CLI use this)."""

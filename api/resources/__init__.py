@@ -5,7 +5,19 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from api import auth
-from api.resources import catalog, customers, engineers, events, orders, plans, shifts, sites, users
+from api.resources import (
+    attachments,
+    catalog,
+    customers,
+    engineers,
+    events,
+    orders,
+    plans,
+    shifts,
+    sites,
+    users,
+    visits,
+)
 
 
 def register(api: Api) -> None:
@@ -23,5 +35,7 @@ def register(api: Api) -> None:
         orders.blp,
         plans.blp,
         events.blp,
+        attachments.blp,
+        visits.blp,
     ):
         api.register_blueprint(blp)

@@ -64,6 +64,9 @@ class ServiceTypeSchema(Schema):
     skills = SkillCodes()
     photos_required = fields.Boolean()
     signature_required = fields.Boolean()
+    min_photos = fields.Integer(
+        validate=validate.Range(0, 20), metadata={"description": "photos needed before completion"}
+    )
     active = fields.Boolean()
 
 

@@ -61,6 +61,7 @@ class ServiceTypeRef(Schema):
     name = Text()
     photos_required = fields.Boolean()
     signature_required = fields.Boolean()
+    min_photos = fields.Integer()
 
 
 class NamedRef(Schema):
@@ -195,6 +196,29 @@ class TransferSchema(Schema):
 
 
 class CompleteSchema(Schema):
-    """Closing notes."""
+    """Closing notes, and the photos / signature the device uploaded for this completion."""
 
     notes = Text(load_default=None, validate=validate.Length(max=5000))
+    attachment_ids = fields.List(
+        Text(validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$")),
+        load_default=list,
+        validate=validate.Length(max=100),
+        metadata={
+            "description": "ids of uploaded attachments this completion relies on (409 if one is missing)"
+        },
+    )
+
+
+class CheckInSchema(Schema):
+    """Where the phone was on arrival; the server measures the distance to the site."""
+
+    latitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90))
+    longitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
+    accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(0, 100_000))
+    recorded_at = When(load_default=None, allow_none=True)
+
+    @validates_schema
+    def both_or_neither(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """A position needs both coordinates."""
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            raise ValidationError("give both latitude and longitude, or neither", "latitude")

@@ -13,9 +13,12 @@ from api import database
 from api.auth import actor
 from api.common import IF_MATCH_DOC, blueprint, etag, if_match, page_items, paging
 from api.database import View
+from api.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
+from api.idempotency import idempotent
 from api.resources.events import EventSchema
 from api.resources.order_schemas import (
     AssignSchema,
+    CheckInSchema,
     CompleteSchema,
     OptionalReasonSchema,
     OrderCreateSchema,
@@ -31,6 +34,7 @@ from dispatch.events.models import Event
 from dispatch.orders import actions
 from dispatch.orders import service as orders
 from dispatch.orders.models import Order
+from dispatch.visits.service import Position
 
 blp = blueprint("orders", "/orders", "On-site service orders and their life (ETag / If-Match on writes)")
 
@@ -128,7 +132,7 @@ def _action(
         return _reply(order)
 
     post.__doc__ = summary
-    decorated = blp.doc(**IF_MATCH_DOC)(post)
+    decorated = blp.doc(parameters=[*IF_MATCH_DOC["parameters"], IDEMPOTENCY_PARAMETER])(post)
     for code, text in (
         (404, "No such order, or not yours"),
         (409, "Not allowed from the order's current status"),
@@ -139,6 +143,7 @@ def _action(
     decorated = blp.response(200, OrderSchema)(decorated)
     if schema is not None:
         decorated = blp.arguments(schema)(decorated)
+    decorated = idempotent(decorated)  # outermost: a retry is answered before any precondition
     name = "Order" + "".join(part.title() for part in path.split("-"))
     view = type(name, (View,), {"post": decorated, "__doc__": summary})
     blp.route(f"/<id:order_id>/{path}")(view)
@@ -149,6 +154,17 @@ def _field(action: str) -> Callable[..., Order]:
         return actions.field_action(session, action=action, **kwargs)
 
     return run
+
+
+def _check_in(session: Any, **kwargs: Any) -> Order:
+    position = None
+    if kwargs.get("latitude") is not None:
+        position = Position(
+            kwargs["latitude"], kwargs["longitude"], kwargs["accuracy_m"], kwargs["recorded_at"]
+        )
+    for name in ("latitude", "longitude", "accuracy_m", "recorded_at"):
+        kwargs.pop(name, None)
+    return actions.field_action(session, action="check_in", position=position, **kwargs)
 
 
 def _reschedule(session: Any, **kwargs: Any) -> Order:
@@ -170,8 +186,18 @@ _action("dispatch", "Send a scheduled order to its engineer.", actions.dispatch)
 _action("accept", "The engineer accepts the job.", _field("accept"))
 _action("decline", "The engineer gives the job back, saying why.", _field("decline"), ReasonSchema)
 _action("start-travel", "The engineer sets off.", _field("start_travel"))
-_action("check-in", "The engineer arrives on site.", _field("check_in"))
-_action("complete", "The job is done.", _field("complete"), CompleteSchema)
+_action(
+    "check-in",
+    "The engineer arrives on site (with the phone's position: over 300 m from the site is flagged).",
+    _check_in,
+    CheckInSchema,
+)
+_action(
+    "complete",
+    "The job is done (an engineer needs the photos and signature the service type asks for).",
+    _field("complete"),
+    CompleteSchema,
+)
 _action(
     "incomplete",
     "On site but not finished: needs a follow-up visit.",

@@ -30,7 +30,10 @@ class ServiceType(Timestamps, Base):
     """A kind of job: its usual duration, the skills it needs and the evidence it needs."""
 
     __tablename__ = "service_types"
-    __table_args__ = (CheckConstraint("default_duration_s > 0", name="positive_duration"),)
+    __table_args__ = (
+        CheckConstraint("default_duration_s > 0", name="positive_duration"),
+        CheckConstraint("min_photos >= 0", name="min_photos_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(50), unique=True)
@@ -39,6 +42,7 @@ class ServiceType(Timestamps, Base):
     default_duration_s: Mapped[int]
     photos_required: Mapped[bool] = mapped_column(default=False)
     signature_required: Mapped[bool] = mapped_column(default=False)
+    min_photos: Mapped[int] = mapped_column(default=0, server_default="0")
     active: Mapped[bool] = mapped_column(default=True)
 
     skills: Mapped[list[Skill]] = relationship(

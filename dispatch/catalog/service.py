@@ -21,6 +21,7 @@ _TYPE_AUDITED = (
     "default_duration_s",
     "photos_required",
     "signature_required",
+    "min_photos",
     "active",
 )
 
@@ -142,6 +143,7 @@ def create_type(
     description: str = "",
     photos_required: bool = False,
     signature_required: bool = False,
+    min_photos: int = 0,
     active: bool = True,
 ) -> ServiceType:
     """Add a service type customers can book."""
@@ -154,6 +156,7 @@ def create_type(
         default_duration_s=default_duration_s,
         photos_required=photos_required,
         signature_required=signature_required,
+        min_photos=min_photos,
         active=active,
         skills=skills_by_code(session, skills),
     )

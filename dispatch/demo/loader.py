@@ -76,6 +76,7 @@ def load(
             skills=st.skills,
             photos_required=st.photos_required,
             signature_required=st.signature_required,
+            min_photos=2 if st.photos_required else 0,
         ).id
     team_ids = {
         t.code: engineers.create_team(

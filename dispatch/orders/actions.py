@@ -13,11 +13,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dispatch.access import PLANNERS, STAFF, Actor, Role, require_role
+from dispatch.attachments import service as attachments
 from dispatch.engineers.models import Engineer, Team
-from dispatch.errors import Forbidden, Invalid
+from dispatch.errors import Conflict, Forbidden, Invalid
 from dispatch.orders import service as orders
 from dispatch.orders import states
 from dispatch.orders.models import Order, OrderStatus, OrderTimeWindow
+from dispatch.visits import service as visits
 
 FIELD_ACTIONS = ("accept", "decline", "start_travel", "check_in", "complete", "mark_incomplete")
 
@@ -233,8 +235,16 @@ def field_action(
     action: str,
     reason: str | None = None,
     notes: str | None = None,
+    position: visits.Position | None = None,
+    attachment_ids: Sequence[str] = (),
 ) -> Order:
-    """An engineer's step on their job (accept, decline, travel, check in, complete, incomplete)."""
+    """An engineer's step on their job (accept, decline, travel, check in, complete, incomplete).
+
+    Check-in keeps the phone's position and its distance from the site (flagged when far off);
+    an engineer's completion is refused until the photos and signature the service type needs
+    (and every attachment the request names) have arrived. Planners closing a job from the office
+    are not asked for them; the event says what was missing.
+    """
     if action not in FIELD_ACTIONS:
         raise Invalid(f"unknown action {action!r}", errors={"action": [f"one of {', '.join(FIELD_ACTIONS)}"]})
     if actor.role in (Role.CUSTOMER, Role.AGENT):
@@ -245,6 +255,8 @@ def field_action(
     change: Callable[[Order], None] | None = None
     if action in ("decline", "mark_incomplete"):
         payload["reason"] = _reason(reason, action)
+        if action == "mark_incomplete":
+            payload["follow_up_needed"] = True  # the office books the next visit from this
 
         def with_reason(o: Order) -> None:
             o.status_reason = payload["reason"]
@@ -254,6 +266,21 @@ def field_action(
         change = with_reason
     if notes:
         payload["notes"] = notes
+    if action == "check_in":
+        order = orders.get_or_raise(session, actor=actor, order_id=order_id)
+        payload.update(visits.check_in_payload(order, position))
+    if action == "complete":
+        order = orders.get_or_raise(session, actor=actor, order_id=order_id)
+        if order.status is OrderStatus.ON_SITE:
+            missing = attachments.missing_evidence(session, order, attachment_ids)
+            if missing and actor.role is Role.ENGINEER:
+                orders.check_version(order, expected_version)
+                what = "; ".join(f"{k.replace('_', ' ')}: {', '.join(v)}" for k, v in missing.items())
+                raise Conflict(f"order {order.number} cannot be completed yet ({what})", errors=missing)
+            if missing:
+                payload["evidence_waived"] = missing
+        if attachment_ids:
+            payload["attachment_ids"] = list(attachment_ids)
     return _apply(
         session,
         actor=actor,

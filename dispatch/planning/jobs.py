@@ -13,12 +13,15 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
 
 import optimizer
 from dispatch.db import utcnow
 from dispatch.planning import problem as bridge
 from dispatch.planning.models import Plan, PlanKind, PlanRoute, PlanStatus, PlanStop, PlanUnassigned
+from dispatch.positions import service as positions
 from dispatch.tasks.runtime import current_factory, in_forked_job, session_scope
 
 log = logging.getLogger(__name__)
@@ -70,7 +73,7 @@ def _compute(plan_id: int) -> str:
             options=optimizer.SolveOptions(workers=min(2, os.cpu_count() or 1)),
         )
         versions = {str(o.id): o.version for o in day.orders.values()}
-        positions = latest_positions(session, [e.id for e in day.engineers.values()])
+        live = latest_positions(session, [e.id for e in day.engineers.values()])
         computed_at = utcnow()
         session.expunge_all()
     log.info("plan %s: %d visits, %d engineers", plan_id, len(day.problem.visits), len(day.problem.engineers))
@@ -84,8 +87,7 @@ def _compute(plan_id: int) -> str:
                 previous,
                 now=day.seconds(now),
                 positions={
-                    bridge.engineer_key(e): optimizer.Location(lat, lon)
-                    for e, (lat, lon) in positions.items()
+                    bridge.engineer_key(e): optimizer.Location(lat, lon) for e, (lat, lon) in live.items()
                 },
                 time_limit_s=time_limit_s,
                 on_progress=report,
@@ -172,9 +174,18 @@ def write_result(plan: Plan, day: bridge.DayProblem, result: optimizer.Plan) -> 
     plan.solver = result.stats.solver[:200]
 
 
-def latest_positions(session: object, engineer_ids: list[int]) -> dict[int, tuple[float, float]]:
-    """Engineers' last known positions (lat, lon) for re-planning from where they are."""
-    return {}
+POSITION_FRESH_S = 30 * 60
+"""A position older than this says little about where the engineer is now: not used."""
+
+
+def latest_positions(session: Session, engineer_ids: list[int]) -> dict[int, tuple[float, float]]:
+    """Engineers' recent positions (lat, lon), for re-planning from where they are."""
+    fresh = utcnow() - timedelta(seconds=POSITION_FRESH_S)
+    return {
+        engineer_id: (p.latitude, p.longitude)
+        for engineer_id, p in positions.latest(session, engineer_ids=engineer_ids).items()
+        if p.recorded_at >= fresh
+    }
 
 
 @contextmanager

@@ -230,3 +230,35 @@ def test_engineers_and_customers_cannot_plan(client, demo):
         ]
         response = ask(client, {"Authorization": f"Bearer {token}"})
         assert response.status_code == 403
+
+
+def test_replan_starts_an_engineer_from_their_last_known_position(client, demo, app):
+    from dispatch.db import utcnow
+    from dispatch.positions.models import EngineerPosition
+
+    first = wait_for(client, demo, ask(client, demo).headers["Location"])
+    assert client.post(f"/api/v1/plans/{first['id']}/publish", headers=demo).status_code == 200
+    route = max(first["routes"], key=lambda r: len(r["stops"]))
+    # The engineer is stuck in Liverpool (about 50 km west of the city), as the phone last said.
+    session = app.extensions["dispatch.db"].sessions()
+    try:
+        now = utcnow()
+        session.add(
+            EngineerPosition(
+                engineer_id=route["engineer_id"],
+                latitude=53.4084,
+                longitude=-2.9916,
+                accuracy_m=10.0,
+                recorded_at=now,
+                received_at=now,
+            )
+        )
+        session.commit()
+    finally:
+        session.close()
+    second = wait_for(client, demo, ask(client, demo, kind="replan").headers["Location"])
+    assert second["status"] == "ready", second["message"]
+    again = next((r for r in second["routes"] if r["engineer_id"] == route["engineer_id"]), None)
+    if again is not None:
+        assert again["stops"][0]["travel_distance_m"] > 35_000
+    assert route["stops"][0]["travel_distance_m"] < 35_000

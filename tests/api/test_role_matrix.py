@@ -194,7 +194,11 @@ ROWS: list[Row] = [
     ),
     Row("POST", "/orders/{o_acc}/start-travel", (OK, OK, DENIED, OK, DENIED), None, True),
     Row("POST", "/orders/{o_route}/check-in", (OK, OK, DENIED, OK, DENIED), None, True),
-    Row("POST", "/orders/{o_site}/complete", (OK, OK, DENIED, OK, DENIED), lambda w: {"notes": "done"}, True),
+    # o_site is a boiler service, which needs the customer's signature: the engineer is refused
+    # (409) until it has arrived; planners closing it from the office are not asked for it.
+    Row(
+        "POST", "/orders/{o_site}/complete", (OK, OK, DENIED, 409, DENIED), lambda w: {"notes": "done"}, True
+    ),
     Row(
         "POST",
         "/orders/{o_site}/incomplete",
@@ -221,6 +225,24 @@ ROWS: list[Row] = [
         (422, 422, DENIED, DENIED, DENIED),
         lambda w: {"order_id": w.ids["o_new"], "engineer_id": w.ids["e3"]},
     ),
+    # Field work. Ids the device makes sit in the path; "{e3}" resolves to a valid one ("3").
+    # A JSON body is not an image: those allowed to upload get 415, the others 403/404 first.
+    Row("PUT", "/orders/{o_site}/attachments/{e3}", (415, 415, DENIED, 415, DENIED), lambda w: {"a": 1}),
+    Row("PUT", "/orders/{o_other}/attachments/{e3}", (409, 409, DENIED, HIDDEN, HIDDEN), lambda w: {"a": 1}),
+    Row("GET", "/orders/{o_site}/attachments", (OK, OK, OK, OK, OK)),
+    Row("GET", "/orders/{o_other}/attachments", (OK, OK, OK, HIDDEN, HIDDEN)),
+    Row("GET", "/attachments/{e3}/content", (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
+    Row("PUT", "/orders/{o_site}/notes/{e3}", (NEW, NEW, DENIED, NEW, DENIED), lambda w: {"text": "Flue ok"}),
+    Row("PUT", "/orders/{o_other}/notes/{e3}", (409, 409, DENIED, HIDDEN, HIDDEN), lambda w: {"text": "x"}),
+    Row("GET", "/orders/{o_site}/report", (OK, OK, OK, OK, OK)),
+    Row("GET", "/orders/{o_other}/report", (OK, OK, OK, HIDDEN, HIDDEN)),
+    Row(
+        "POST",
+        "/positions",
+        (DENIED, DENIED, DENIED, OK, DENIED),
+        lambda w: {"latitude": 53.43, "longitude": -2.23, "recorded_at": tomorrow_at(-20).isoformat()},
+    ),
+    Row("GET", "/positions", (OK, OK, DENIED, DENIED, DENIED)),
 ]
 
 CELLS = [

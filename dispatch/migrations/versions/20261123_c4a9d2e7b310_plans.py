@@ -1,7 +1,7 @@
 """plans: optimizer runs, their routes, stops and left-out orders
 
 Revision ID: c4a9d2e7b310
-Revises: d6f6d835fd99
+Revises: b5e1a7c0f001
 Create Date: 2026-11-23 15:54:14.137560
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import dispatch.db
 
 revision: str = "c4a9d2e7b310"
-down_revision: str | None = "d6f6d835fd99"
+down_revision: str | None = "b5e1a7c0f001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Photos and signatures taken on a job, stored by content."""

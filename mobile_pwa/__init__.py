@@ -1,0 +1,1 @@
+"""The engineers' PWA: static files only (this module makes them install with the service)."""
