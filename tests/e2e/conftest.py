@@ -55,3 +55,18 @@ def artifacts() -> Path:
     path = repo_root() / "test-artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+def block_outside(context: Any, *allowed: str) -> list[str]:
+    """Abort every request not to one of the ``allowed`` URL prefixes; returns the list of those aborted."""
+    outside: list[str] = []
+
+    def only_allowed(route: Any) -> None:
+        if route.request.url.startswith(allowed):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_allowed)
+    return outside

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.conftest import block_outside
+
 pytestmark = pytest.mark.browser
 
 
 def test_docs_page_renders_every_operation_without_internet(browser, live_server, artifacts):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    outside: list[str] = []
-
-    def only_loopback(route):
-        if route.request.url.startswith(live_server):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_loopback)
+    outside = block_outside(context, live_server)
     page = context.new_page()
     page.goto(f"{live_server}/api/docs")
     page.wait_for_selector(".opblock-summary", timeout=15_000)

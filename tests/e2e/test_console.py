@@ -10,6 +10,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from dispatch.demo import loader
+from tests.e2e.conftest import block_outside
 
 pytestmark = pytest.mark.browser
 DAY = loader.next_working_day(datetime.now(ZoneInfo("Europe/London")).date())
@@ -39,16 +40,7 @@ def console_server(app_settings, clean_db):
 def test_dispatcher_plans_adjusts_and_publishes_the_day(browser, console_server, artifacts):
     base, app = console_server
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    outside: list[str] = []
-
-    def only_loopback(route):
-        if route.request.url.startswith(base) or route.request.url.startswith("http://127.0.0.1:9/"):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_loopback)
+    outside = block_outside(context, base, "http://127.0.0.1:9/")
     page = context.new_page()
     page.goto(f"{base}/console")
     page.fill("#email", "dispatcher@example.com")
