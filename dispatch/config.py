@@ -40,6 +40,12 @@ class Settings:
     geocoder_country_codes: str = ""
     worker_threads: int = 1
     page_size_max: int = 200
+    booking_window_hours: int = 2
+    booking_day_start_hour: int = 8
+    booking_day_end_hour: int = 18
+    booking_lead_hours: int = 2
+    booking_days_ahead: int = 28
+    booking_change_hours: int = 24
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

@@ -1,5 +1,6 @@
 """Import every model so that the metadata is complete (Alembic and tests use this)."""
 
+from dispatch.booking.models import BookingDay, TrackingLink
 from dispatch.catalog.models import ServiceType, Skill
 from dispatch.customers.models import Customer, CustomerContact
 from dispatch.db import Base
@@ -13,6 +14,7 @@ from dispatch.users.models import RevokedToken, User
 
 __all__ = [
     "Base",
+    "BookingDay",
     "Customer",
     "CustomerContact",
     "Engineer",
@@ -29,5 +31,6 @@ __all__ = [
     "Site",
     "Skill",
     "Team",
+    "TrackingLink",
     "User",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from api import auth
-from api.resources import catalog, customers, engineers, events, orders, shifts, sites, users
+from api.resources import booking, catalog, customers, engineers, events, orders, shifts, sites, users
 
 
 def register(api: Api) -> None:
@@ -22,5 +22,8 @@ def register(api: Api) -> None:
         shifts.blp,
         orders.blp,
         events.blp,
+        booking.slots_blp,
+        booking.bookings_blp,
+        booking.tracking_blp,
     ):
         api.register_blueprint(blp)

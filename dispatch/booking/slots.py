@@ -1,0 +1,190 @@
+"""Which time windows a new visit can still take: candidates from the policy, checked on the live plan.
+
+The live plan is the engineers' day as it stands (orders with an engineer and a scheduled start),
+timed by :func:`optimizer.evaluate`. Each candidate window is checked with
+:func:`optimizer.insertion_options`: can an engineer with the skills reach the place inside the
+window without breaking any other promise on their route? Nothing in the plan moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+import optimizer
+from dispatch.catalog.models import ServiceType
+from dispatch.config import Settings
+from dispatch.errors import Invalid
+from dispatch.planning.problem import DayProblem, load_day, row_id, visit_id
+
+PROBE = "booking-probe"
+"""The optimizer id of the visit being booked (it has no order yet)."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What customers may book: window length, opening hours, lead time, horizon, change deadline."""
+
+    window_hours: int = 2
+    day_start_hour: int = 8
+    day_end_hour: int = 18
+    lead_hours: int = 2
+    days_ahead: int = 28
+    change_hours: int = 24
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policy:
+        """The policy configured with ``DISPATCH_BOOKING_*``."""
+        return cls(
+            window_hours=settings.booking_window_hours,
+            day_start_hour=settings.booking_day_start_hour,
+            day_end_hour=settings.booking_day_end_hour,
+            lead_hours=settings.booking_lead_hours,
+            days_ahead=settings.booking_days_ahead,
+            change_hours=settings.booking_change_hours,
+        )
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A bookable window and where it would go: the engineer, the expected start, the extra driving."""
+
+    starts_at: datetime
+    ends_at: datetime
+    time_zone: str
+    engineer_id: int
+    position: int
+    expected_start: datetime
+    extra_distance_m: int
+    extra_travel_s: int
+    rank: int = 0
+
+    @property
+    def local_starts_at(self) -> datetime:
+        """The window's start in the place's time zone."""
+        return self.starts_at.astimezone(ZoneInfo(self.time_zone))
+
+    @property
+    def local_ends_at(self) -> datetime:
+        """The window's end in the place's time zone."""
+        return self.ends_at.astimezone(ZoneInfo(self.time_zone))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The slot as plain JSON values (for error payloads)."""
+        return {
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+            "local_starts_at": self.local_starts_at.isoformat(),
+            "local_ends_at": self.local_ends_at.isoformat(),
+            "rank": self.rank,
+        }
+
+
+def candidate_windows(
+    day: date, *, time_zone: str, policy: Policy, now: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The policy's windows on a local day that start far enough ahead, as UTC pairs."""
+    zone = ZoneInfo(time_zone)
+    out = []
+    hour = policy.day_start_hour
+    earliest = now + timedelta(hours=policy.lead_hours)
+    while hour + policy.window_hours <= policy.day_end_hour:
+        start = datetime.combine(day, time(hour), tzinfo=zone).astimezone(UTC)
+        end = datetime.combine(day, time(hour + policy.window_hours), tzinfo=zone).astimezone(UTC)
+        if start >= earliest:
+            out.append((start, end))
+        hour += policy.window_hours
+    return out
+
+
+def check_day(day: date, *, time_zone: str, policy: Policy, now: datetime) -> None:
+    """Raise :class:`Invalid` unless ``day`` lies between today and the booking horizon."""
+    today = now.astimezone(ZoneInfo(time_zone)).date()
+    if day < today:
+        raise Invalid(f"{day.isoformat()} is in the past", errors={"day": ["in the past"]})
+    if day > today + timedelta(days=policy.days_ahead):
+        raise Invalid(
+            f"bookings open {policy.days_ahead} days ahead; {day.isoformat()} is further away",
+            errors={"day": [f"at most {policy.days_ahead} days ahead"]},
+        )
+
+
+def live_plan(
+    session: Session, *, day: date, time_zone: str, leave_out: int | None = None
+) -> tuple[DayProblem, optimizer.Plan]:
+    """The day's routes as they stand, timed; ``leave_out`` takes one order off its route first."""
+    loaded = load_day(session, day=day, time_zone=time_zone)
+    routes = loaded.published
+    if leave_out is not None:
+        key = visit_id(leave_out)
+        routes = {e: [v for v in visits if v != key] for e, visits in routes.items()}
+        loaded.published = routes
+    return loaded, optimizer.evaluate(loaded.problem, routes)
+
+
+def probe_visit(service_type: ServiceType, latitude: float, longitude: float) -> optimizer.Visit:
+    """The visit a booking of this service type at this place would add."""
+    return optimizer.Visit(
+        id=PROBE,
+        location=optimizer.Location(latitude, longitude),
+        service_duration=service_type.default_duration_s,
+        required_skills=frozenset(s.code for s in service_type.skills),
+    )
+
+
+def rank(slots: Sequence[Slot]) -> list[Slot]:
+    """Least extra driving first (kind to the routes and the planet), then the earliest window."""
+    ordered = sorted(slots, key=lambda s: (s.extra_distance_m, s.starts_at))
+    return [
+        Slot(**{**s.__dict__, "rank": i + 1})  # frozen: rebuild with the rank
+        for i, s in enumerate(ordered)
+    ]
+
+
+def find(
+    session: Session,
+    *,
+    service_type: ServiceType,
+    latitude: float,
+    longitude: float,
+    day: date,
+    time_zone: str,
+    policy: Policy,
+    now: datetime,
+    leave_out: int | None = None,
+) -> list[Slot]:
+    """The feasible windows for a new visit on ``day``, ranked (see :func:`rank`)."""
+    check_day(day, time_zone=time_zone, policy=policy, now=now)
+    windows = candidate_windows(day, time_zone=time_zone, policy=policy, now=now)
+    if not windows:
+        return []
+    loaded, plan = live_plan(session, day=day, time_zone=time_zone, leave_out=leave_out)
+    visit = probe_visit(service_type, latitude, longitude)
+    options = optimizer.insertion_options(
+        loaded.problem,
+        plan,
+        visit,
+        windows=[(loaded.seconds(a), loaded.seconds(b)) for a, b in windows],
+    )
+    found = []
+    for (starts_at, ends_at), option in zip(windows, options, strict=True):
+        if not option.feasible or option.engineer_id is None or option.start is None:
+            continue
+        found.append(
+            Slot(
+                starts_at=starts_at,
+                ends_at=ends_at,
+                time_zone=time_zone,
+                engineer_id=row_id(option.engineer_id),
+                position=option.position or 0,
+                expected_start=loaded.at(option.start),
+                extra_distance_m=option.extra_distance or 0,
+                extra_travel_s=option.extra_travel_time or 0,
+            )
+        )
+    return rank(found)
