@@ -465,6 +465,8 @@ def reschedule(order_id: int) -> Page:
         )
     except DomainError as exc:
         error = error or exc.message
+    current = order.time_windows[0].starts_at if order.time_windows else None
+    slots = [s for s in slots if s.starts_at != current]  # moving to the same window changes nothing
     return _render(
         "reschedule.html",
         409 if error and request.method == "POST" else 200,

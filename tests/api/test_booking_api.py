@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -244,9 +245,11 @@ def test_another_customers_booking_is_hidden(client, bw):
 
 
 @pytest.fixture
-def strict_client(app_settings: dict[str, Any], clean_db: Any) -> Any:
+def strict_client(app_settings: dict[str, Any], clean_db: Any) -> Iterator[Any]:
     """An app whose customers may change bookings only until ten days before the window."""
-    return create_app({**app_settings, "booking_change_hours": 240}).test_client()
+    strict = create_app({**app_settings, "booking_change_hours": 240})
+    yield strict.test_client()
+    strict.extensions["dispatch.db"].engine.dispose()
 
 
 def test_too_late_to_change_online_is_a_409_that_says_why(client, bw, strict_client):
