@@ -10,7 +10,7 @@ so the event log tells the story.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,14 +21,14 @@ from sqlalchemy.orm import Session
 import optimizer
 from dispatch.access import STAFF, SYSTEM, Actor, Role, require_role
 from dispatch.booking.models import BookingDay, TrackingLink
-from dispatch.booking.slots import Policy, Slot, candidate_windows, check_day, find, live_plan
+from dispatch.booking.slots import Check, Policy, Slot, candidate_windows, check, check_day, find
 from dispatch.catalog.models import ServiceType
 from dispatch.db import utcnow
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.orders import actions
 from dispatch.orders import service as orders
 from dispatch.orders.models import Channel, Order, OrderStatus
-from dispatch.planning.problem import PUBLISHED, engineer_key, visit_id
+from dispatch.planning.problem import PRIORITY, PUBLISHED, engineer_key, visit_id
 from dispatch.sites import service as sites
 from dispatch.sites.geocoding import Geocoder, locate
 from dispatch.sites.models import Site
@@ -226,7 +226,7 @@ def book(
     )
     day = _check_window(window, time_zone=site.time_zone, policy=policy, now=now)
     lock = lock_day(session, day)
-    fresh = find(
+    checked = check(
         session,
         service_type=stype,
         latitude=site.latitude,
@@ -236,9 +236,9 @@ def book(
         policy=policy,
         now=now,
     )
-    slot = _slot_for(fresh, window)
+    slot = _slot_for(checked.slots, window)
     if slot is None:
-        raise _taken(window, fresh)
+        raise _taken(window, checked.slots)
     order = orders.create(
         session,
         actor=actor,
@@ -249,7 +249,7 @@ def book(
         channel=Channel.WEB if actor.role is Role.CUSTOMER else None,
         description=description,
     )
-    _place(session, order, slot, day=day, time_zone=site.time_zone)
+    _place(session, order, slot, checked)
     lock.bookings += 1
     link = TrackingLink(order_id=order.id)
     session.add(link)
@@ -257,14 +257,34 @@ def book(
     return order, link
 
 
-def _place(session: Session, order: Order, slot: Slot, *, day: date, time_zone: str) -> None:
-    """Put the order on the slot's engineer's route at its position; later stops follow in time."""
-    loaded, plan = live_plan(session, day=day, time_zone=time_zone)
+def _place(session: Session, order: Order, slot: Slot, checked: Check) -> None:
+    """Put the order on the slot's engineer's route at its position; later stops follow in time.
+
+    Only that engineer's route is timed again (the rest of the day does not move).
+    """
+    loaded, plan = checked.day, checked.plan
+    assert loaded is not None
+    assert plan is not None
     key, engineer = visit_id(order.id), engineer_key(slot.engineer_id)
     route = plan.route_of(engineer)
-    stops = [s.visit_id for s in route.stops] if route is not None else []
+    stops = [s.visit_id for s in route.stops if s.visit_id != key] if route is not None else []
     stops.insert(min(slot.position, len(stops)), key)
-    timed = optimizer.evaluate(loaded.problem, {**loaded.published, engineer: stops}).route_of(engineer)
+    by_id = {v.id: v for v in loaded.problem.visits}
+    window = order.time_windows[0]
+    visit = optimizer.Visit(
+        id=key,
+        location=optimizer.Location(order.site.latitude, order.site.longitude),
+        service_duration=order.duration_s,
+        windows=((loaded.seconds(window.starts_at), loaded.seconds(window.ends_at)),),
+        required_skills=frozenset(s.code for s in order.skills),
+        priority=PRIORITY[order.priority],
+    )
+    one_route = replace(
+        loaded.problem,
+        engineers=tuple(e for e in loaded.problem.engineers if e.id == engineer),
+        visits=(*(by_id[v] for v in stops if v != key), visit),
+    )
+    timed = optimizer.evaluate(one_route, {engineer: stops}).route_of(engineer)
     placed = {s.visit_id: (i, s.start) for i, s in enumerate(timed.stops)} if timed is not None else {}
     if key not in placed:  # the check under the lock said it fits: this is a bug, not a race
         raise Conflict("the visit could not be placed on the route; try another window")
@@ -349,7 +369,7 @@ def reschedule(
     site = order.site
     day = _check_window(window, time_zone=site.time_zone, policy=policy, now=now)
     lock = lock_day(session, day)
-    fresh = find(
+    checked = check(
         session,
         service_type=order.service_type,
         latitude=site.latitude,
@@ -360,9 +380,9 @@ def reschedule(
         now=now,
         leave_out=order.id,
     )
-    slot = _slot_for(fresh, window)
+    slot = _slot_for(checked.slots, window)
     if slot is None:
-        raise _taken(window, fresh)
+        raise _taken(window, checked.slots)
     actions.reschedule(
         session,
         actor=actor,
@@ -371,7 +391,7 @@ def reschedule(
         time_windows=[window],
         reason="moved by the customer" if actor.role is Role.CUSTOMER else None,
     )
-    _place(session, order, slot, day=day, time_zone=site.time_zone)
+    _place(session, order, slot, checked)
     lock.bookings += 1
     session.flush()
     return order

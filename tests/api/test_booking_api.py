@@ -186,11 +186,19 @@ def test_booking_onto_a_published_day_dispatches_the_new_visit_and_retimes_later
         actions.dispatch(session, actor=SYSTEM, order_id=oid, expected_version=None)
         return oid
 
-    committed(app, fill)
+    other = committed(app, fill)
     chosen = next(s for s in slots(client, bw).json if s["local_starts_at"][11:13] == "08")
     response = book(client, bw, chosen)
     assert response.status_code == 201
     assert response.json["order"]["status"] == "dispatched"
+    new_start = datetime.fromisoformat(response.json["order"]["scheduled_start"])
+    # Withington comes first now; the Bolton visit after it is expected later, and the log says why.
+    later = client.get(f"/api/v1/orders/{other}", headers=bw.headers["dispatcher"]).json
+    assert datetime.fromisoformat(later["scheduled_start"]) > new_start + timedelta(hours=1)
+    assert later["sequence"] == 1
+    events = client.get(f"/api/v1/orders/{other}/events", headers=bw.headers["dispatcher"]).json
+    assert events[-1]["action"] == "retimed"
+    assert "was booked onto the route" in events[-1]["payload"]["reason"]
 
 
 def test_staff_book_for_a_customer_at_a_new_address(client, bw):
