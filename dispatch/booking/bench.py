@@ -40,7 +40,7 @@ from sqlalchemy import Engine, select, text
 import optimizer
 from dispatch import migrate
 from dispatch.access import SYSTEM
-from dispatch.booking.slots import Policy, candidate_windows, find
+from dispatch.booking.slots import Policy, candidate_windows, check
 from dispatch.catalog.models import ServiceType
 from dispatch.db import make_engine, make_session_factory
 from dispatch.demo.loader import load, next_working_day
@@ -98,8 +98,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
-def time_slot_queries(engine: Engine, city: City, *, queries: int, seed: int) -> list[float]:
-    """Seconds per slot query (service call, one session each) for random sites and service types."""
+def time_slot_queries(engine: Engine, city: City, *, queries: int, seed: int, cached: bool) -> list[float]:
+    """Seconds per slot query (service call, one session each) for random places and service types.
+
+    ``cached=False`` times the day afresh every time (what a booking does under its lock, and a
+    slot query after any change to the day); ``cached=True`` is a slot query on an unchanged day.
+    """
     rng = random.Random(seed)
     sessions = make_session_factory(engine)
     policy = Policy()
@@ -113,7 +117,7 @@ def time_slot_queries(engine: Engine, city: City, *, queries: int, seed: int) ->
         stype = types[rng.choice(city.service_type_ids)]
         with sessions() as session:
             t0 = time.perf_counter()
-            find(
+            check(
                 session,
                 service_type=session.merge(stype, load=False),
                 latitude=site.latitude + rng.uniform(-0.01, 0.01),
@@ -122,6 +126,7 @@ def time_slot_queries(engine: Engine, city: City, *, queries: int, seed: int) ->
                 time_zone=TZ,
                 policy=policy,
                 now=now,
+                cached=cached,
             )
             timings.append(time.perf_counter() - t0)
     return timings
@@ -254,10 +259,10 @@ def scratch_schema(base_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def _report_slots(timings: list[float], city: City) -> None:
+def _report_slots(timings: list[float], city: City, what: str) -> None:
     ms = [t * 1000 for t in timings]
     click.echo(
-        f"slot query, {city.planned} planned visits, {len(ms)} queries: "
+        f"slot query ({what}), {city.planned} planned visits, {len(ms)} queries: "
         f"p50 {statistics.median(ms):.0f} ms, p95 {percentile(ms, 0.95):.0f} ms, max {max(ms):.0f} ms"
     )
 
@@ -345,7 +350,9 @@ def main(
         click.echo(
             f"demo city: {orders} orders, {city.planned} planned on {city.day} ({time.perf_counter() - t0:.0f} s)"
         )
-        _report_slots(time_slot_queries(engine, city, queries=queries, seed=seed), city)
+        for cached, what in ((False, "day timed afresh"), (True, "day unchanged, cached plan")):
+            timings = time_slot_queries(engine, city, queries=queries, seed=seed, cached=cached)
+            _report_slots(timings, city, what)
         engine.dispose()
     if not postgres_url:
         click.echo("HTTP part skipped: give --postgres-url (or DISPATCH_BENCH_DATABASE_URL) to run it")

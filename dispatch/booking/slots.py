@@ -8,19 +8,26 @@ window without breaking any other promise on their route? Nothing in the plan mo
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import optimizer
 from dispatch.catalog.models import ServiceType
 from dispatch.config import Settings
+from dispatch.engineers.models import Engineer
 from dispatch.errors import Invalid
-from dispatch.planning.problem import DayProblem, load_day, row_id, visit_id
+from dispatch.orders.models import Order, OrderTimeWindow
+from dispatch.planning.problem import DayProblem, day_origin, load_day, row_id, visit_id
+from dispatch.shifts.models import Shift
+from dispatch.sites.models import Site
 
 PROBE = "booking-probe"
 """The optimizer id of the visit being booked (it has no order yet)."""
@@ -114,6 +121,64 @@ def check_day(day: date, *, time_zone: str, policy: Policy, now: datetime) -> No
         )
 
 
+class PlanCache:
+    """Timed live plans of recent days, reused while nothing that shapes them has changed.
+
+    Only slot queries use it; a booking always times the day afresh under the day's lock, so a
+    plan a few milliseconds stale can at worst offer a window that the booking then refuses.
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], DayProblem, optimizer.Plan]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def get(
+        self, key: tuple[Any, ...], fingerprint: tuple[Any, ...]
+    ) -> tuple[DayProblem, optimizer.Plan] | None:
+        """The cached plan for ``key`` if it was made from the same ``fingerprint``."""
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or item[0] != fingerprint:
+                return None
+            self._items.move_to_end(key)
+            return item[1], item[2]
+
+    def put(
+        self, key: tuple[Any, ...], fingerprint: tuple[Any, ...], day: DayProblem, plan: optimizer.Plan
+    ) -> None:
+        """Remember a plan (the least recently used one goes when full)."""
+        with self._lock:
+            self._items[key] = (fingerprint, day, plan)
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+PLANS = PlanCache()
+
+
+def fingerprint(session: Session, *, day: date, time_zone: str) -> tuple[Any, ...]:
+    """What the day's live plan is made of, in a few aggregate queries: any change changes it."""
+    origin = day_origin(day, time_zone)
+    on_day = select(OrderTimeWindow.order_id).where(
+        OrderTimeWindow.starts_at >= origin, OrderTimeWindow.starts_at < origin + timedelta(days=1)
+    )
+    orders_row = session.execute(
+        select(func.count(Order.id), func.max(Order.updated_at), func.sum(Order.version)).where(
+            Order.id.in_(on_day)
+        )
+    ).one()
+    shifts_row = session.execute(
+        select(func.count(Shift.id), func.max(Shift.updated_at)).where(Shift.day == day)
+    ).one()
+    engineers_row = session.execute(select(func.count(Engineer.id), func.max(Engineer.updated_at))).one()
+    sites_row = session.execute(select(func.max(Site.updated_at))).one()
+    return (*orders_row, *shifts_row, *engineers_row, *sites_row)
+
+
 def live_plan(
     session: Session,
     *,
@@ -121,12 +186,21 @@ def live_plan(
     time_zone: str,
     leave_out: int | None = None,
     skills: frozenset[str] | None = None,
+    cached: bool = False,
 ) -> tuple[DayProblem, optimizer.Plan]:
     """The day's routes as they stand, timed; ``leave_out`` takes one order off its route first.
 
     With ``skills``, only the routes of engineers who have them are kept and timed: a visit
-    needing those skills can go nowhere else, and timing fewer routes is quicker.
+    needing those skills can go nowhere else, and timing fewer routes is quicker. With
+    ``cached``, a plan timed earlier from the same data is reused (see :class:`PlanCache`).
     """
+    cache_key: tuple[Any, ...] = (str(session.get_bind().engine.url), day, time_zone, leave_out, skills)
+    stamp: tuple[Any, ...] = ()
+    if cached:
+        stamp = fingerprint(session, day=day, time_zone=time_zone)
+        hit = PLANS.get(cache_key, stamp)
+        if hit is not None:
+            return hit
     loaded = load_day(session, day=day, time_zone=time_zone)
     routes = loaded.published
     if leave_out is not None:
@@ -135,7 +209,10 @@ def live_plan(
         loaded.published = routes
     if skills is not None:
         loaded.problem, loaded.published = qualified_only(loaded.problem, routes, skills)
-    return loaded, optimizer.evaluate(loaded.problem, loaded.published)
+    plan = optimizer.evaluate(loaded.problem, loaded.published)
+    if cached:
+        PLANS.put(cache_key, stamp, loaded, plan)
+    return loaded, plan
 
 
 def qualified_only(
@@ -194,6 +271,7 @@ def find(
         policy=policy,
         now=now,
         leave_out=leave_out,
+        cached=True,
     ).slots
 
 
@@ -217,6 +295,7 @@ def check(
     policy: Policy,
     now: datetime,
     leave_out: int | None = None,
+    cached: bool = False,
 ) -> Check:
     """Check every candidate window of ``day`` on the live plan (see :func:`find`)."""
     check_day(day, time_zone=time_zone, policy=policy, now=now)
@@ -225,7 +304,12 @@ def check(
         return Check([])
     visit = probe_visit(service_type, latitude, longitude)
     loaded, plan = live_plan(
-        session, day=day, time_zone=time_zone, leave_out=leave_out, skills=visit.required_skills
+        session,
+        day=day,
+        time_zone=time_zone,
+        leave_out=leave_out,
+        skills=visit.required_skills,
+        cached=cached,
     )
     options = optimizer.insertion_options(
         loaded.problem,
