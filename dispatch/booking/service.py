@@ -165,7 +165,13 @@ def _site_for(
 ) -> Site:
     """The given site, the customer's site at this address, or a new one (geocoded if need be)."""
     if site_id is not None:
-        return sites.get_or_raise(session, actor=actor, site_id=site_id)
+        site = sites.get_or_raise(session, actor=actor, site_id=site_id)
+        if customer_id is not None and site.customer_id != customer_id:
+            raise Invalid(
+                f"site {site_id} belongs to another customer",
+                errors={"site_id": [f"not a site of customer {customer_id}"]},
+            )
+        return site
     owner = actor.customer_id if actor.role is Role.CUSTOMER else customer_id
     if owner is None:
         raise Invalid("say which customer the visit is for", errors={"customer_id": ["required"]})

@@ -357,3 +357,10 @@ def test_slots_follow_a_shift_change_at_once(client, app, bw):
 
     committed(app, shorten)
     assert [s["local_starts_at"][11:16] for s in slots(client, bw).json] == ["08:00", "10:00"]
+
+
+def test_staff_cannot_book_one_customers_visit_at_another_customers_site(client, bw):
+    chosen = slots(client, bw, role="agent").json[0]
+    response = book(client, bw, chosen, role="agent", customer_id=bw.ids["c2"], site_id=bw.ids["s1"])
+    assert response.status_code == 422
+    assert "belongs to another customer" in response.json["message"]
