@@ -5,9 +5,17 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 import requests
 
 from tests.booking_world import build, committed, days_ahead
+
+
+@pytest.fixture(autouse=True)
+def _close_server_connections(app: Any) -> Any:
+    """The live server's threads leave pooled connections behind: close them after each race."""
+    yield
+    app.extensions["dispatch.db"].engine.dispose()
 
 
 def _race(base: str, bodies: list[tuple[dict[str, Any], dict[str, str]]]) -> list[requests.Response]:

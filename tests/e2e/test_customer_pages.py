@@ -18,6 +18,13 @@ PHONE = {"width": 390, "height": 844}
 DASH = " \N{EN DASH} "  # how the pages write a window: 10:00 - 12:00 with an en dash
 
 
+@pytest.fixture(autouse=True)
+def _close_server_connections(app: Any) -> Any:
+    """The live server's threads leave pooled connections behind: close them after the test."""
+    yield
+    app.extensions["dispatch.db"].engine.dispose()
+
+
 def _big_enough_to_tap(page: Any, selector: str) -> None:
     for box in [el.bounding_box() for el in page.locator(selector).all() if el.is_visible()]:
         assert box is not None
