@@ -23,6 +23,7 @@ from dispatch.booking.slots import Policy, Slot
 from dispatch.config import Settings
 from dispatch.orders.models import Order, OrderStatus
 from dispatch.orders.service import Window
+from dispatch.sites import service as sites
 
 slots_blp = blueprint("slots", "/slots", "Time windows a visit can still be booked in, against the live plan")
 bookings_blp = blueprint("bookings", "/bookings", "Book a visit in a feasible window; move or cancel it")
@@ -51,9 +52,10 @@ class PlaceSchema(Schema):
 
 
 class SlotQuery(PlaceSchema):
-    """A service type, a place and a day."""
+    """A service type, a place (one of the customer's sites, an address, or coordinates) and a day."""
 
     service_type_id = Id(required=True)
+    site_id = Id(metadata={"description": "a site you may see: its coordinates and time zone are used"})
     day = fields.Date(required=True, metadata={"description": "the local day, e.g. 2026-11-24"})
 
 
@@ -123,7 +125,10 @@ class TrackingSchema(Schema):
 
 
 def place(args: dict[str, Any]) -> booking.Place:
-    """The place of a query, geocoded when only an address was given."""
+    """The place of a query: a site's, or geocoded when only an address was given."""
+    if args.get("site_id") is not None:
+        site = sites.get_or_raise(database.session(), actor=actor(), site_id=args["site_id"])
+        return booking.Place(site.latitude, site.longitude, site.time_zone)
     return booking.resolve_place(
         address=args.get("address"),
         latitude=args.get("latitude"),
@@ -162,6 +167,7 @@ class Slots(View):
 
     @slots_blp.arguments(SlotQuery, location="query")
     @slots_blp.response(200, SlotSchema(many=True))
+    @slots_blp.alt_response(404, schema=ErrorSchema, description="No such site, or not yours")
     @slots_blp.alt_response(
         422, schema=ErrorSchema, description="Unknown service type, bad day, address not found"
     )
@@ -187,6 +193,7 @@ class Bookings(View):
     @bookings_blp.alt_response(
         409, schema=ErrorSchema, description="The window was just taken: fresh slots in errors.slots"
     )
+    @bookings_blp.alt_response(404, schema=ErrorSchema, description="No such site, or not yours")
     @bookings_blp.alt_response(
         422, schema=ErrorSchema, description="Not an offered window, address not found"
     )

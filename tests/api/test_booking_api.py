@@ -364,3 +364,16 @@ def test_staff_cannot_book_one_customers_visit_at_another_customers_site(client,
     response = book(client, bw, chosen, role="agent", customer_id=bw.ids["c2"], site_id=bw.ids["s1"])
     assert response.status_code == 422
     assert "belongs to another customer" in response.json["message"]
+
+
+def test_slots_for_a_known_site_and_a_site_that_is_not_yours(client, bw):
+    query = {"service_type_id": bw.ids["boiler-service"], "day": bw.day.isoformat()}
+    mine = client.get(
+        "/api/v1/slots", query_string={**query, "site_id": bw.ids["s1"]}, headers=bw.headers["customer"]
+    )
+    assert mine.status_code == 200
+    assert len(mine.json) == 5
+    theirs = client.get(
+        "/api/v1/slots", query_string={**query, "site_id": bw.ids["s2"]}, headers=bw.headers["customer"]
+    )
+    assert theirs.status_code == 404

@@ -113,3 +113,19 @@ def test_too_late_to_cancel_online_says_so_and_keeps_the_visit(client, bw, stric
     assert refused.status_code == 409
     assert "please call us" in refused.get_data(as_text=True)
     assert _status(client, bw, order_id) == "scheduled"
+
+
+def test_an_address_nobody_can_find_is_said_plainly_on_the_page(client, bw):
+    _log_in(client)
+    page = client.get(
+        "/book",
+        query_string={
+            "service_type_id": bw.ids["boiler-service"],
+            "address": "1 Nowhere Lane",
+            "day": bw.day.isoformat(),
+        },
+    )
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "could not be geocoded" in html
+    assert "Book this time" not in html
