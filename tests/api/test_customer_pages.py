@@ -129,3 +129,32 @@ def test_an_address_nobody_can_find_is_said_plainly_on_the_page(client, bw):
     html = page.get_data(as_text=True)
     assert "could not be geocoded" in html
     assert "Book this time" not in html
+
+
+def test_a_window_taken_while_choosing_shows_what_is_still_free(client, app):
+    # A 90-minute job and one engineer from 08:00 to 13:00: 08-10 and 10-12 have room for one each.
+    w = committed(app, lambda s: build(s, app, day=days_ahead(4), shift_hours=(8, 13), long_job=True))
+    query = {"service_type_id": w.ids["long"], "day": w.day.isoformat(), "site_id": w.ids["s1"]}
+    offered = client.get("/api/v1/slots", query_string=query, headers=w.headers["customer"]).json
+    first = min(offered, key=lambda s: s["starts_at"])
+    window = {"starts_at": first["starts_at"], "ends_at": first["ends_at"]}
+    taken = client.post(
+        "/api/v1/bookings",
+        json={"service_type_id": w.ids["long"], "site_id": w.ids["s2"], **window},
+        headers=w.headers["customer2"],
+    )
+    assert taken.status_code == 201
+    _log_in(client)
+    csrf = client.get_cookie("csrf_access_token").value
+    form = {
+        "csrf_token": csrf,
+        "service_type_id": w.ids["long"],
+        "site_id": w.ids["s1"],
+        "day": w.day.isoformat(),
+    }
+    page = client.post("/book", data={**form, **window})
+    assert page.status_code == 409
+    html = page.get_data(as_text=True)
+    assert "someone has just booked that window" in html
+    assert "10:00 \N{EN DASH} 12:00" in html
+    assert "08:00 \N{EN DASH} 10:00" not in html
