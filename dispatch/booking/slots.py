@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -125,11 +126,14 @@ class PlanCache:
     """Timed live plans of recent days, reused while nothing that shapes them has changed.
 
     Only slot queries use it; a booking always times the day afresh under the day's lock, so a
-    plan a few milliseconds stale can at worst offer a window that the booking then refuses.
+    stale plan can at worst offer a window that the booking then refuses (409 with fresh slots).
+    Entries also expire after ``max_age_s``, in case a change slips past the fingerprint (a bulk
+    UPDATE that touches none of the columns it reads).
     """
 
-    def __init__(self, size: int = 16) -> None:
+    def __init__(self, size: int = 16, max_age_s: float = 60.0) -> None:
         self._size = size
+        self._max_age_s = max_age_s
         self._items: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], DayProblem, optimizer.Plan]] = (
             OrderedDict()
         )
@@ -141,7 +145,10 @@ class PlanCache:
         """The cached plan for ``key`` if it was made from the same ``fingerprint``."""
         with self._lock:
             item = self._items.get(key)
-            if item is None or item[0] != fingerprint:
+            if item is None or item[0][1:] != fingerprint:
+                return None
+            if monotonic() - item[0][0] > self._max_age_s:
+                del self._items[key]
                 return None
             self._items.move_to_end(key)
             return item[1], item[2]
@@ -151,7 +158,7 @@ class PlanCache:
     ) -> None:
         """Remember a plan (the least recently used one goes when full)."""
         with self._lock:
-            self._items[key] = (fingerprint, day, plan)
+            self._items[key] = ((monotonic(), *fingerprint), day, plan)
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
@@ -167,9 +174,16 @@ def fingerprint(session: Session, *, day: date, time_zone: str) -> tuple[Any, ..
         OrderTimeWindow.starts_at >= origin, OrderTimeWindow.starts_at < origin + timedelta(days=1)
     )
     orders_row = session.execute(
-        select(func.count(Order.id), func.max(Order.updated_at), func.sum(Order.version)).where(
-            Order.id.in_(on_day)
-        )
+        select(
+            func.count(Order.id),
+            func.max(Order.updated_at),
+            func.sum(Order.version),
+            func.sum(Order.engineer_id),
+            func.sum(Order.sequence),
+            func.count(Order.scheduled_start),
+            func.min(Order.scheduled_start),
+            func.max(Order.scheduled_start),
+        ).where(Order.id.in_(on_day))
     ).one()
     shifts_row = session.execute(
         select(func.count(Shift.id), func.max(Shift.updated_at)).where(Shift.day == day)
