@@ -226,7 +226,7 @@ class BookingById(View):
     @bookings_blp.alt_response(404, schema=ErrorSchema, description="No such order, or not yours")
     def get(self, order_id: int) -> dict[str, Any]:
         """The booking with its tracking link."""
-        link = booking.tracking_link(database.session(), actor=actor(), order_id=order_id)
+        link = tracking.link_for(database.session(), actor=actor(), order_id=order_id)
         return booking_reply(link.order, link)
 
 
@@ -246,7 +246,7 @@ class BookingCancel(View):
         order = booking.cancel(
             session, actor=actor(), order_id=order_id, reason=data["reason"], policy=policy()
         )
-        return booking_reply(order, booking.tracking_link(session, actor=actor(), order_id=order.id))
+        return booking_reply(order, tracking.link_for(session, actor=actor(), order_id=order.id))
 
 
 @bookings_blp.route("/<id:order_id>/reschedule")
@@ -270,7 +270,7 @@ class BookingReschedule(View):
             window=Window(data["starts_at"], data["ends_at"]),
             policy=policy(),
         )
-        return booking_reply(order, booking.tracking_link(session, actor=actor(), order_id=order.id))
+        return booking_reply(order, tracking.link_for(session, actor=actor(), order_id=order.id))
 
 
 @tracking_blp.route("/<string:token>")

@@ -17,27 +17,17 @@ from flask import (
     Response,
     abort,
     current_app,
-    make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_jwt_extended import (
-    create_access_token,
-    get_current_user,
-    get_jwt,
-    set_access_cookies,
-    unset_jwt_cookies,
-    verify_jwt_in_request,
-)
-from flask_jwt_extended.exceptions import JWTExtendedException
-from jwt.exceptions import PyJWTError
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from api import database
 from api.resources.sites import geocoder
+from api.web import customer_session as account
 from dispatch.access import Role
 from dispatch.booking import service as booking
 from dispatch.booking import tracking
@@ -65,14 +55,7 @@ Page = str | WerkzeugResponse | tuple[str, int]
 
 def init_app(app: Flask) -> None:
     """Register the pages and set the cookie side of flask-jwt-extended (headers stay as they are)."""
-    settings: Settings = app.config["DISPATCH"]
-    app.config.update(
-        JWT_COOKIE_SECURE=settings.env == "production",
-        JWT_COOKIE_SAMESITE="Lax",
-        JWT_COOKIE_CSRF_PROTECT=True,
-        JWT_CSRF_CHECK_FORM=True,
-        JWT_ACCESS_COOKIE_PATH="/",
-    )
+    account.configure(app)
     app.jinja_env.filters["local"] = _local
     app.register_blueprint(bp)
 
@@ -93,49 +76,16 @@ def _local(moment: datetime | None, time_zone: str, fmt: str = "%a %-d %b, %H:%M
     return moment.astimezone(ZoneInfo(time_zone)).strftime(fmt)
 
 
-def _customer() -> User | None:
-    """The customer logged in with the page cookie (CSRF checked on POST), else None."""
-    try:
-        verify_jwt_in_request(optional=True, locations=["cookies"])
-    except (JWTExtendedException, PyJWTError):
-        return None
-    user: User | None = get_current_user()
-    if user is None or user.role is not Role.CUSTOMER:
-        return None
-    return user
-
-
-def _login_first() -> WerkzeugResponse:
-    return redirect(url_for("customer.login", next=request.full_path.rstrip("?")))
-
-
-def _csrf() -> str:
-    return str(get_jwt().get("csrf", ""))
-
-
 def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     return render_template(f"customer/{template}", **context), status
 
 
 @bp.after_app_request
 def _keep_session(response: Response) -> Response:
-    """Renew the page cookie while the customer is active (half its life left or less)."""
+    """Renew the page cookie while the customer is active."""
     if request.blueprint != "customer" or request.endpoint == "customer.logout":
         return response
-    try:
-        claims = get_jwt()
-    except (RuntimeError, KeyError):
-        return response
-    if not claims or claims.get("role") != Role.CUSTOMER.value:
-        return response
-    life = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
-    if datetime.fromtimestamp(claims["exp"], UTC) - datetime.now(UTC) < life / 2:
-        user = get_current_user()
-        if user is not None:
-            set_access_cookies(
-                response, create_access_token(identity=user, additional_claims={"role": "customer"})
-            )
-    return response
+    return account.keep_alive(response)
 
 
 @bp.route("/account/login", methods=["GET", "POST"])
@@ -162,27 +112,13 @@ def login() -> Page:
             email=email,
         )
     database.commit()
-    response = make_response(redirect(target))
-    set_access_cookies(response, create_access_token(identity=user, additional_claims={"role": "customer"}))
-    return response
+    return account.signed_in(user, redirect(target))
 
 
 @bp.post("/account/logout")
 def logout() -> Page:
     """Log out: forget the cookie and revoke its token."""
-    if _customer() is not None:
-        claims = get_jwt()
-        users.revoke_token(
-            database.session(),
-            jti=claims["jti"],
-            user_id=int(claims["sub"]),
-            token_type=claims["type"],
-            expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
-        )
-        database.commit()
-    response = make_response(redirect(url_for("customer.login")))
-    unset_jwt_cookies(response)
-    return response
+    return account.signed_out(redirect(url_for("customer.login")))
 
 
 def _actor(user: User) -> Any:
@@ -212,9 +148,9 @@ def _chronological(slots: list[Slot]) -> list[Slot]:
 @bp.get("/book")
 def book() -> Page:
     """Choose a service, an address and a day; see the windows the engineers' routes can keep."""
-    user = _customer()
+    user = account.current_customer()
     if user is None:
-        return _login_first()
+        return account.login_first()
     session = database.session()
     tz = _settings().default_time_zone
     my_sites = list(session.scalars(_sites_of(user)))
@@ -230,7 +166,7 @@ def book() -> Page:
         "slots": None,
         "error": None,
         "place": None,
-        "csrf": _csrf(),
+        "csrf": account.csrf(),
         "tz": tz,
     }
     if args.get("service_type_id") and (args.get("site_id") or args.get("address", "").strip()):
@@ -276,9 +212,9 @@ def _place_of(user: User, values: Any) -> tuple[booking.Place, Site | None]:
 @bp.post("/book")
 def book_submit() -> Page:
     """Book the chosen window; if it has just gone, show the windows still free."""
-    user = _customer()
+    user = account.current_customer()
     if user is None:
-        return _login_first()
+        return account.login_first()
     form = request.form
     session = database.session()
     try:
@@ -330,7 +266,7 @@ def _retry_page(user: User, exc: Conflict) -> Page:
         slots=_slots_from(exc),
         error="Sorry, someone has just booked that window. These are still free:",
         place=True,
-        csrf=_csrf(),
+        csrf=account.csrf(),
         tz=_settings().default_time_zone,
     )
 
@@ -351,12 +287,12 @@ def _slots_from(exc: Conflict) -> list[dict[str, Any]]:
 @bp.get("/my/bookings")
 def bookings() -> Page:
     """The customer's visits, next first."""
-    user = _customer()
+    user = account.current_customer()
     if user is None:
-        return _login_first()
+        return account.login_first()
     stmt = select(Order).where(Order.customer_id == user.customer_id).order_by(Order.id.desc()).limit(50)
     mine = list(database.session().scalars(stmt))
-    return _render("bookings.html", orders=mine, user=user, csrf=_csrf())
+    return _render("bookings.html", orders=mine, user=user, csrf=account.csrf())
 
 
 def _mine(user: User, order_id: int) -> Order:
@@ -369,12 +305,12 @@ def _mine(user: User, order_id: int) -> Order:
 @bp.get("/my/bookings/<int:order_id>")
 def booking_page(order_id: int) -> Page:
     """One visit: when, who, the tracking link; move or cancel it while the policy allows."""
-    user = _customer()
+    user = account.current_customer()
     if user is None:
-        return _login_first()
+        return account.login_first()
     session = database.session()
     order = _mine(user, order_id)
-    link = booking.tracking_link(session, actor=_actor(user), order_id=order.id)
+    link = tracking.link_for(session, actor=_actor(user), order_id=order.id)
     database.commit()
     policy = _policy()
     deadline = booking.change_deadline(order, policy)
@@ -389,7 +325,7 @@ def booking_page(order_id: int) -> Page:
         open=order.status in booking.CHANGEABLE,
         booked=request.args.get("booked"),
         message=request.args.get("message"),
-        csrf=_csrf(),
+        csrf=account.csrf(),
         tz=order.site.time_zone,
     )
 
@@ -397,9 +333,9 @@ def booking_page(order_id: int) -> Page:
 @bp.post("/my/bookings/<int:order_id>/cancel")
 def cancel(order_id: int) -> Page:
     """Cancel the visit, or say why it cannot be cancelled online any more."""
-    user = _customer()
+    user = account.current_customer()
     if user is None:
-        return _login_first()
+        return account.login_first()
     session = database.session()
     reason = (request.form.get("reason") or "").strip() or "cancelled by the customer"
     try:
@@ -422,9 +358,9 @@ def cancel(order_id: int) -> Page:
 @bp.route("/my/bookings/<int:order_id>/reschedule", methods=["GET", "POST"])
 def reschedule(order_id: int) -> Page:
     """Pick another window for the visit."""
-    user = _customer()
+    user = account.current_customer()
     if user is None:
-        return _login_first()
+        return account.login_first()
     session = database.session()
     order = _mine(user, order_id)
     tz = order.site.time_zone
@@ -476,7 +412,7 @@ def reschedule(order_id: int) -> Page:
         today=datetime.now(UTC).astimezone(ZoneInfo(tz)).date(),
         horizon_delta=timedelta(days=_policy().days_ahead),
         error=error,
-        csrf=_csrf(),
+        csrf=account.csrf(),
         tz=tz,
     )
 

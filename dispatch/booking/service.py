@@ -10,33 +10,29 @@ so the event log tells the story.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-import optimizer
-from dispatch.access import STAFF, SYSTEM, Actor, Role, require_role
-from dispatch.booking.models import BookingDay, TrackingLink
-from dispatch.booking.slots import Check, Policy, Slot, candidate_windows, check, check_day, find
+from dispatch.access import STAFF, Actor, Role, require_role
+from dispatch.booking import routes
+from dispatch.booking.models import TrackingLink
+from dispatch.booking.slots import Policy, Slot, candidate_windows, check, check_day, find
 from dispatch.catalog.models import ServiceType
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, Invalid, NotFound
+from dispatch.errors import Conflict, Invalid
 from dispatch.orders import actions
 from dispatch.orders import service as orders
 from dispatch.orders.models import Channel, Order, OrderStatus
-from dispatch.planning.problem import PRIORITY, PUBLISHED, engineer_key, visit_id
 from dispatch.sites import service as sites
 from dispatch.sites.geocoding import Geocoder, locate
 from dispatch.sites.models import Site
 
 CHANGEABLE = frozenset({OrderStatus.NEW, OrderStatus.SCHEDULED, OrderStatus.DISPATCHED, OrderStatus.ACCEPTED})
 """Bookings a customer may still cancel or move (before the engineer sets off)."""
-RETIMED = frozenset({OrderStatus.SCHEDULED, OrderStatus.DISPATCHED, OrderStatus.ACCEPTED})
-"""Orders whose expected start follows the route when a booking joins it."""
 
 
 @dataclass(frozen=True)
@@ -102,23 +98,6 @@ def find_slots(
         now=now or utcnow(),
         leave_out=leave_out,
     )
-
-
-def lock_day(session: Session, day: date) -> BookingDay:
-    """Serialise bookings of one local day until the transaction ends; the first write of it."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(postgresql.insert(BookingDay).values(day=day, bookings=0).on_conflict_do_nothing())
-    else:  # SQLite: this write takes the database's write lock for the rest of the transaction
-        session.execute(sqlite.insert(BookingDay).values(day=day, bookings=0).on_conflict_do_nothing())
-    row = session.scalar(
-        select(BookingDay)
-        .where(BookingDay.day == day)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    assert row is not None
-    return row
 
 
 def _local_day(moment: datetime, time_zone: str) -> date:
@@ -231,7 +210,7 @@ def book(
         default_time_zone=default_time_zone,
     )
     day = _check_window(window, time_zone=site.time_zone, policy=policy, now=now)
-    lock = lock_day(session, day)
+    lock = routes.lock_day(session, day)
     checked = check(
         session,
         service_type=stype,
@@ -255,7 +234,7 @@ def book(
         channel=Channel.WEB if actor.role is Role.CUSTOMER else None,
         description=description,
     )
-    _place(session, order, slot, checked)
+    routes.place_on_route(session, order, slot, checked)
     lock.bookings += 1
     link = TrackingLink(order_id=order.id)
     session.add(link)
@@ -263,66 +242,8 @@ def book(
     return order, link
 
 
-def _place(session: Session, order: Order, slot: Slot, checked: Check) -> None:
-    """Put the order on the slot's engineer's route at its position; later stops follow in time.
-
-    Only that engineer's route is timed again (the rest of the day does not move).
-    """
-    loaded, plan = checked.day, checked.plan
-    assert loaded is not None
-    assert plan is not None
-    key, engineer = visit_id(order.id), engineer_key(slot.engineer_id)
-    route = plan.route_of(engineer)
-    stops = [s.visit_id for s in route.stops if s.visit_id != key] if route is not None else []
-    stops.insert(min(slot.position, len(stops)), key)
-    by_id = {v.id: v for v in loaded.problem.visits}
-    window = order.time_windows[0]
-    visit = optimizer.Visit(
-        id=key,
-        location=optimizer.Location(order.site.latitude, order.site.longitude),
-        service_duration=order.duration_s,
-        windows=((loaded.seconds(window.starts_at), loaded.seconds(window.ends_at)),),
-        required_skills=frozenset(s.code for s in order.skills),
-        priority=PRIORITY[order.priority],
-    )
-    one_route = replace(
-        loaded.problem,
-        engineers=tuple(e for e in loaded.problem.engineers if e.id == engineer),
-        visits=(*(by_id[v] for v in stops if v != key), visit),
-    )
-    timed = optimizer.evaluate(one_route, {engineer: stops}).route_of(engineer)
-    placed = {s.visit_id: (i, s.start) for i, s in enumerate(timed.stops)} if timed is not None else {}
-    if key not in placed:  # the check under the lock said it fits: this is a bug, not a race
-        raise Conflict("the visit could not be placed on the route; try another window")
-    sequence, start = placed[key]
-    actions.assign(
-        session,
-        actor=SYSTEM,
-        order_id=order.id,
-        expected_version=None,
-        engineer_id=slot.engineer_id,
-        scheduled_start=loaded.at(start),
-        sequence=sequence,
-    )
-    published = any(
-        o.engineer_id == slot.engineer_id and o.status in PUBLISHED
-        for k, o in loaded.orders.items()
-        if k != key
-    )
-    if published:
-        actions.dispatch(session, actor=SYSTEM, order_id=order.id, expected_version=None)
-    for other_key, (position, other_start) in placed.items():
-        other = loaded.orders.get(other_key)
-        if other is None or other.id == order.id or other.status not in RETIMED:
-            continue
-        when = loaded.at(other_start)
-        if other.scheduled_start != when or other.sequence != position:
-            with orders.recording(session, actor=SYSTEM, order=other, action="retimed") as logged:
-                other.scheduled_start, other.sequence = when, position
-                logged["reason"] = f"order {order.number} was booked onto the route"
-
-
-def _mine(session: Session, *, actor: Actor, order_id: int) -> Order:
+def booking_of(session: Session, *, actor: Actor, order_id: int) -> Order:
+    """A booking the actor may change (staff: any; customers: their own; others: 403)."""
     require_role(actor, STAFF | {Role.CUSTOMER}, to="change bookings")
     return orders.get_or_raise(session, actor=actor, order_id=order_id)
 
@@ -354,7 +275,7 @@ def cancel(
     session: Session, *, actor: Actor, order_id: int, reason: str, policy: Policy, now: datetime | None = None
 ) -> Order:
     """Cancel a booking; customers only until the policy's deadline."""
-    order = _mine(session, actor=actor, order_id=order_id)
+    order = booking_of(session, actor=actor, order_id=order_id)
     check_changeable(order, actor=actor, policy=policy, now=now or utcnow(), what="cancelled")
     return actions.cancel(session, actor=actor, order_id=order_id, expected_version=None, reason=reason)
 
@@ -370,11 +291,11 @@ def reschedule(
 ) -> Order:
     """Move a booking to another offered window the routes can keep (409 with fresh slots if not)."""
     now = now or utcnow()
-    order = _mine(session, actor=actor, order_id=order_id)
+    order = booking_of(session, actor=actor, order_id=order_id)
     check_changeable(order, actor=actor, policy=policy, now=now, what="moved")
     site = order.site
     day = _check_window(window, time_zone=site.time_zone, policy=policy, now=now)
-    lock = lock_day(session, day)
+    lock = routes.lock_day(session, day)
     checked = check(
         session,
         service_type=order.service_type,
@@ -397,28 +318,7 @@ def reschedule(
         time_windows=[window],
         reason="moved by the customer" if actor.role is Role.CUSTOMER else None,
     )
-    _place(session, order, slot, checked)
+    routes.place_on_route(session, order, slot, checked)
     lock.bookings += 1
     session.flush()
     return order
-
-
-def tracking_link(session: Session, *, actor: Actor, order_id: int) -> TrackingLink:
-    """The order's tracking link (made on first request for orders booked another way)."""
-    order = _mine(session, actor=actor, order_id=order_id)
-    link = session.get(TrackingLink, order.id)
-    if link is None:
-        link = TrackingLink(order_id=order.id)
-        session.add(link)
-        session.flush()
-    return link
-
-
-def by_token(session: Session, *, token: str) -> Order:
-    """The order a tracking token opens, or :class:`NotFound` (no hint whether it ever existed)."""
-    if not token or len(token) > 64:
-        raise NotFound("no visit is tracked at this link")
-    link = session.scalar(select(TrackingLink).where(TrackingLink.token == token))
-    if link is None:
-        raise NotFound("no visit is tracked at this link")
-    return link.order

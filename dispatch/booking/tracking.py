@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.access import Actor
 from dispatch.booking import service as booking
+from dispatch.booking.models import TrackingLink
+from dispatch.errors import NotFound
 from dispatch.orders.models import Order, OrderStatus
 
 SHOWS_ENGINEER = frozenset(
@@ -48,6 +52,27 @@ class Tracking:
     updated_at: datetime
 
 
+def link_for(session: Session, *, actor: Actor, order_id: int) -> TrackingLink:
+    """The order's tracking link (made on first request for orders booked another way)."""
+    order = booking.booking_of(session, actor=actor, order_id=order_id)
+    link = session.get(TrackingLink, order.id)
+    if link is None:
+        link = TrackingLink(order_id=order.id)
+        session.add(link)
+        session.flush()
+    return link
+
+
+def by_token(session: Session, *, token: str) -> Order:
+    """The order a tracking token opens, or :class:`NotFound` (no hint whether it ever existed)."""
+    if not token or len(token) > 64:
+        raise NotFound("no visit is tracked at this link")
+    link = session.scalar(select(TrackingLink).where(TrackingLink.token == token))
+    if link is None:
+        raise NotFound("no visit is tracked at this link")
+    return link.order
+
+
 def first_name(full_name: str) -> str:
     """The first word of a name: all the tracking page says about the engineer."""
     parts = full_name.split()
@@ -68,7 +93,7 @@ def eta_for(session: Session, order: Order) -> datetime | None:
 
 def track(session: Session, *, token: str) -> Tracking:
     """What the tracking link ``token`` shows, or :class:`NotFound`."""
-    order = booking.by_token(session, token=token)
+    order = by_token(session, token=token)
     window = order.time_windows[0] if order.time_windows else None
     engineer = order.engineer if order.status in SHOWS_ENGINEER else None
     return Tracking(
