@@ -31,6 +31,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     )
 
     from api import auth, database, errors, openapi, pages, resources, worker
+    from api.web import console
     from api.web import customer as customer_pages
 
     database.init_app(app, settings)
@@ -40,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     errors.init_app(app)
     resources.register(api)
     pages.init_app(app)
+    console.init_app(app)
     customer_pages.init_app(app)
     worker.init_app(app, settings)
     return app

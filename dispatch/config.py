@@ -39,6 +39,9 @@ class Settings:
     geocoder_timeout_s: float = 5.0
     geocoder_country_codes: str = ""
     worker_threads: int = 1
+    plan_stale_after_s: int = 60
+    map_tile_url: str = ""
+    map_attribution: str = ""
     page_size_max: int = 200
     booking_window_hours: int = 2
     booking_day_start_hour: int = 8

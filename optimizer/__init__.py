@@ -4,7 +4,7 @@ from optimizer.insertion import InsertionOption, insertion_options
 from optimizer.model import Break, Engineer, Location, Priority, Problem, SolveOptions, Visit
 from optimizer.plan import BreakSlot, Move, Plan, Reason, Route, SolveStats, Stop, Unassigned
 from optimizer.replan import reoptimize
-from optimizer.solver import ProgressHook, evaluate, solve
+from optimizer.solver import ProgressHook, evaluate, release_workers, solve
 from optimizer.travel import (
     EuclideanTravel,
     HaversineTravel,
@@ -38,6 +38,7 @@ __all__ = [
     "Visit",
     "evaluate",
     "insertion_options",
+    "release_workers",
     "reoptimize",
     "solve",
 ]

@@ -388,6 +388,14 @@ def _pool() -> concurrent.futures.ProcessPoolExecutor:
     return _POOL
 
 
+def close_pool() -> None:
+    """Stop the helper process of parallel searches (a forked job runner must, before it exits)."""
+    global _POOL
+    if _POOL is not None:
+        _POOL.shutdown(wait=True, cancel_futures=True)
+        _POOL = None
+
+
 SHARE_ROUNDS = 1
 """With two searches: how many times they stop, and both go on from the better plan."""
 

@@ -36,6 +36,7 @@ __all__ = [
     "fit_route",
     "greedy_start",
     "prepare",
+    "release_workers",
     "routing_input",
     "score",
     "solve",
@@ -90,6 +91,11 @@ def evaluate(problem: Problem, routes: Mapping[str, Sequence[str]]) -> Plan:
         for e in problem.engineers
     ]
     return build_plan(prep, seqs, SolveStats(solver="as-planned"))
+
+
+def release_workers() -> None:
+    """Stop the process that runs the second search (it is kept between solves to start faster)."""
+    _ortools.close_pool()
 
 
 def routes_distance(prep: Prepared, routes: Sequence[Sequence[int]]) -> int:

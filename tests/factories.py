@@ -16,6 +16,7 @@ from dispatch.engineers import service as engineers
 from dispatch.orders import actions
 from dispatch.orders import service as orders
 from dispatch.orders.models import Order
+from dispatch.planning.models import Plan, PlanStatus
 from dispatch.shifts import service as shifts
 from dispatch.sites import service as sites
 from dispatch.users import service as users
@@ -208,6 +209,10 @@ def build_world(session: Session, app: Any) -> World:
         w.ids[name] = advance(session, order, w.ids["e1"], status).id
     other = make_order(session, w.ids["c2"], w.ids["s2"], boiler)
     w.ids["o_other"] = advance(session, other, w.ids["e2"], "dispatched").id
+    plan = Plan(day=tomorrow_at(12).date(), time_zone=TZ, time_limit_s=5, status=PlanStatus.READY)
+    session.add(plan)
+    session.flush()
+    w.ids["plan"] = plan.id
 
     people = {
         "admin": make_user(session, Role.ADMIN, "admin@example.com"),

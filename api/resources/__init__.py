@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from api import auth
-from api.resources import booking, catalog, customers, engineers, events, orders, shifts, sites, users
+from api.resources import booking, catalog, customers, engineers, events, orders, plans, shifts, sites, users
 
 
 def register(api: Api) -> None:
@@ -21,6 +21,7 @@ def register(api: Api) -> None:
         engineers.blp,
         shifts.blp,
         orders.blp,
+        plans.blp,
         events.blp,
         booking.slots_blp,
         booking.bookings_blp,

@@ -102,7 +102,7 @@ class CancelSchema(Schema):
     reason = Text(load_default="cancelled by the customer", validate=validate.Length(min=1, max=2000))
 
 
-class MoveSchema(Schema):
+class BookingMoveSchema(Schema):
     """The new window, one of the day's slots."""
 
     starts_at = When(required=True)
@@ -253,7 +253,7 @@ class BookingCancel(View):
 class BookingReschedule(View):
     """Move to another window within the policy."""
 
-    @bookings_blp.arguments(MoveSchema)
+    @bookings_blp.arguments(BookingMoveSchema)
     @bookings_blp.response(200, BookingSchema)
     @bookings_blp.alt_response(404, schema=ErrorSchema, description="No such order, or not yours")
     @bookings_blp.alt_response(

@@ -1,1 +1,1 @@
-"""Server-rendered web pages (customers, dispatchers)."""
+"""Web pages served beside the API (the dispatch console; pages for customers)."""

@@ -39,6 +39,7 @@ MOVES: dict[str, Move] = {
     "assign": _move(S.SCHEDULED, S.NEW, S.DECLINED, S.SCHEDULED),
     "unassign": _move(S.NEW, S.SCHEDULED, S.DISPATCHED, S.ACCEPTED),
     "dispatch": _move(S.DISPATCHED, S.SCHEDULED),
+    "publish": _move(S.DISPATCHED, S.NEW, S.DECLINED, S.SCHEDULED, S.DISPATCHED),
     "accept": _move(S.ACCEPTED, S.DISPATCHED),
     "decline": _move(S.DECLINED, S.DISPATCHED, S.ACCEPTED),
     "start_travel": _move(S.EN_ROUTE, S.ACCEPTED),

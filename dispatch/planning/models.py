@@ -48,6 +48,7 @@ class Plan(Timestamps, Base):
     day: Mapped[date]
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     region: Mapped[str] = mapped_column(String(200), default="")
+    time_zone: Mapped[str] = mapped_column(String(64))
     kind: Mapped[PlanKind] = mapped_column(enum_type(PlanKind, "plan_kind"), default=PlanKind.FULL)
     status: Mapped[PlanStatus] = mapped_column(
         enum_type(PlanStatus, "plan_status"), default=PlanStatus.QUEUED

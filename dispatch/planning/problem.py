@@ -64,6 +64,8 @@ class DayProblem:
     shifts: dict[str, Shift]
     published: dict[str, list[str]] = field(default_factory=dict)
     """The day as published: engineer id -> visit ids in sequence."""
+    previous: dict[str, tuple[int, datetime]] = field(default_factory=dict)
+    """Visit id -> (engineer id, start) on the live day, even if that engineer is gone since."""
 
     def at(self, seconds: int) -> datetime:
         """The UTC instant of a problem time."""
@@ -183,6 +185,7 @@ def load_day(
 
     visits = []
     published: dict[str, list[tuple[int, int, str]]] = {}
+    previous: dict[str, tuple[int, datetime]] = {}
     for key, order in orders.items():
         engineer = engineer_key(order.engineer_id) if order.engineer_id is not None else None
         start = secs(order.scheduled_start) if order.scheduled_start is not None else None
@@ -203,6 +206,8 @@ def load_day(
             visit = replace(visit, pinned_engineer=engineer)
         if order.status in PUBLISHED and engineer in engineers and start is not None:
             visit = replace(visit, previous_engineer=engineer, previous_start=start)
+        if order.engineer_id is not None and order.scheduled_start is not None:
+            previous[key] = (order.engineer_id, order.scheduled_start)
         if engineer in engineers and start is not None and order.status not in {OrderStatus.NEW}:
             published.setdefault(engineer, []).append((start, order.sequence or 0, key))
         visits.append(visit)
@@ -222,4 +227,5 @@ def load_day(
         engineers=engineers,
         shifts=shifts,
         published={k: [v for *_, v in sorted(items)] for k, items in published.items()},
+        previous=previous,
     )

@@ -35,6 +35,10 @@ class JobQueue(Protocol):
         """Queue ``func(*args)`` and return the job id."""
         ...
 
+    def cancel(self, job_id: str) -> None:
+        """Drop the job if it waits; stop it if it runs (jobs check their own state too)."""
+        ...
+
 
 class RQQueue:
     """Jobs on Redis, run by ``dispatch worker`` processes on any machine."""
@@ -67,6 +71,21 @@ class RQQueue:
             failure_ttl=7 * 86400,
         )
         return str(job.id)
+
+    def cancel(self, job_id: str) -> None:
+        """Cancel a waiting job, or tell its worker to stop a running one."""
+        from rq.command import send_stop_job_command
+        from rq.exceptions import InvalidJobOperation, NoSuchJobError
+        from rq.job import Job
+
+        try:
+            job = Job.fetch(job_id, connection=self.connection)
+            if job.get_status() == "started":
+                send_stop_job_command(self.connection, job_id)
+            elif not job.is_finished and not job.is_failed:
+                job.cancel()
+        except (NoSuchJobError, InvalidJobOperation):
+            pass  # finished, gone or already stopping: nothing to stop
 
 
 @dataclass
@@ -110,6 +129,12 @@ class InProcessQueue:
         self._pending.put(job)
         return job.id
 
+    def cancel(self, job_id: str) -> None:
+        """Skip the job if it has not started (a running job cannot be interrupted here)."""
+        job = self._jobs.get(job_id)
+        if job is not None and job.status == "queued":
+            job.status = "cancelled"
+
     def status(self, job_id: str) -> str | None:
         """queued, started, finished or failed; None if unknown."""
         job = self._jobs.get(job_id)
@@ -128,6 +153,9 @@ class InProcessQueue:
             job = self._pending.get()
             if job is None:
                 return
+            if job.status == "cancelled":
+                job.done.set()
+                continue
             job.status = "started"
             try:
                 with runtime.bound(self._engine):

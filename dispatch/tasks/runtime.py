@@ -37,13 +37,18 @@ def bound(engine: Engine) -> Iterator[None]:
         _thread.sessions = previous
 
 
-@contextmanager
-def session_scope() -> Iterator[Session]:
-    """A session whose work is committed if the job succeeds and rolled back if it fails."""
+def current_factory() -> sessionmaker[Session]:
+    """The session factory of this thread's job (hand it to helper threads the job starts)."""
     factory = getattr(_thread, "sessions", None) or (_process[0] if _process else None)
     if factory is None:
         raise RuntimeError("the job runtime is not configured: start jobs through `dispatch worker`")
-    session = factory()
+    return factory
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session] | None = None) -> Iterator[Session]:
+    """A session whose work is committed if the job succeeds and rolled back if it fails."""
+    session = (factory or current_factory())()
     try:
         yield session
         session.commit()
@@ -52,3 +57,10 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def in_forked_job() -> bool:
+    """True inside an RQ work horse: a process forked for one job, ended without exit hooks."""
+    from rq import get_current_job
+
+    return get_current_job() is not None

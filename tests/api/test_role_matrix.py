@@ -221,6 +221,24 @@ ROWS: list[Row] = [
         True,
     ),
     Row("GET", "/events", (OK, OK, DENIED, DENIED, DENIED)),
+    # Planning: dispatchers and admins only. The requested day has no shifts, so the job is instant.
+    Row(
+        "POST",
+        "/plans",
+        (202, 202, DENIED, DENIED, DENIED),
+        lambda w: {"day": "2030-01-07", "time_limit_s": 1},
+    ),
+    Row("GET", "/plans", (OK, OK, DENIED, DENIED, DENIED)),
+    Row("GET", "/plans/{plan}", (OK, OK, DENIED, DENIED, DENIED)),
+    Row("DELETE", "/plans/{plan}", (OK, OK, DENIED, DENIED, DENIED)),
+    Row("POST", "/plans/{plan}/publish", (OK, OK, DENIED, DENIED, DENIED)),
+    # e3 has no shift on the plan's day: the optimizer is not even asked.
+    Row(
+        "POST",
+        "/plans/{plan}/moves",
+        (422, 422, DENIED, DENIED, DENIED),
+        lambda w: {"order_id": w.ids["o_new"], "engineer_id": w.ids["e3"]},
+    ),
     # Booking (slots against the live plan; windows are local to Europe/London, the world's zone).
     Row("GET", "/slots?" + _slot_query(), (OK, OK, OK, DENIED, OK)),
     Row("POST", "/bookings", (NEW, NEW, NEW, DENIED, NEW), lambda w: _booking(w, "s1")),

@@ -29,6 +29,8 @@ LEGAL = {
     },
     **{("transfer", s): S.SCHEDULED for s in (S.NEW, S.DECLINED, S.SCHEDULED, S.DISPATCHED, S.ACCEPTED)},
     **{("reschedule", s): S.NEW for s in (S.NEW, S.SCHEDULED, S.DISPATCHED, S.ACCEPTED, S.DECLINED)},
+    # Publishing a plan puts open orders on an engineer's day in one step.
+    **{("publish", s): S.DISPATCHED for s in (S.NEW, S.DECLINED, S.SCHEDULED, S.DISPATCHED)},
 }
 
 

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("team_id", sa.Integer(), nullable=True),
         sa.Column("region", sa.String(length=200), nullable=False),
+        sa.Column("time_zone", sa.String(length=64), nullable=False),
         sa.Column(
             "kind",
             sa.Enum("full", "replan", name="plan_kind", native_enum=False, create_constraint=True),

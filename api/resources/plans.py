@@ -1,0 +1,132 @@
+"""Plans of a day — ``/api/v1/plans``: ask, follow, cancel, adjust by hand, publish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, url_for
+from flask_smorest.error_handler import ErrorSchema
+
+from api import database
+from api.auth import actor
+from api.common import blueprint, page_items, paging
+from api.database import View
+from api.resources.plan_schemas import (
+    MoveSchema,
+    PlanQuery,
+    PlanRequestSchema,
+    PlanSchema,
+    PlanSummarySchema,
+)
+from api.worker import jobs
+from dispatch.planning import adjust
+from dispatch.planning import jobs as plan_jobs
+from dispatch.planning import service as planning
+from dispatch.planning.models import Plan
+
+blp = blueprint("plans", "/plans", "Optimizer runs for a day: routes, what is left out, publishing")
+
+
+def _stale_after() -> int:
+    stale: int = current_app.config["DISPATCH"].plan_stale_after_s
+    return stale
+
+
+@blp.route("")
+class Plans(View):
+    """Ask for a plan, list plans."""
+
+    @blp.arguments(PlanQuery, location="query")
+    @blp.response(200, PlanSummarySchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Plan]:
+        """List plans, newest first."""
+        result = planning.list_plans(
+            database.session(),
+            actor=actor(),
+            stale_after_s=_stale_after(),
+            **args,
+            **paging(pagination_parameters),
+        )
+        return page_items(result, pagination_parameters)
+
+    @blp.arguments(PlanRequestSchema)
+    @blp.response(202, PlanSummarySchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="A plan for this day and scope is already running")
+    @blp.alt_response(422, schema=ErrorSchema, description="Unknown team or region, time limit out of range")
+    def post(self, data: dict[str, Any]) -> tuple[Plan, int, dict[str, str]]:
+        """Plan a day (or re-plan it from now): the optimizer runs in the planning queue."""
+        session = database.session()
+        plan = planning.request(
+            session,
+            actor=actor(),
+            default_time_zone=current_app.config["DISPATCH"].default_time_zone,
+            stale_after_s=_stale_after(),
+            **data,
+        )
+        database.commit()  # the worker must see the plan before it runs
+        plan.job_id = jobs().enqueue(
+            plan_jobs.run_plan,
+            plan.id,
+            queue_name="planning",
+            timeout_s=plan_jobs.job_timeout_s(plan.time_limit_s),
+            job_id=f"plan-{plan.id}",
+        )
+        return plan, 202, {"Location": url_for("plans.PlanById", plan_id=plan.id)}
+
+
+@blp.route("/<id:plan_id>")
+class PlanById(View):
+    """One plan."""
+
+    @blp.response(200, PlanSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such plan")
+    def get(self, plan_id: int) -> Plan:
+        """Status, progress, routes, left-out orders with reasons, totals, and changes to the published day."""
+        return planning.get_or_raise(
+            database.session(), actor=actor(), plan_id=plan_id, stale_after_s=_stale_after()
+        )
+
+    @blp.response(200, PlanSummarySchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such plan")
+    @blp.alt_response(409, schema=ErrorSchema, description="The plan is published")
+    def delete(self, plan_id: int) -> Plan:
+        """Cancel a queued or running plan, or discard a ready one."""
+        plan = planning.cancel(database.session(), actor=actor(), plan_id=plan_id)
+        if plan.job_id:
+            jobs().cancel(plan.job_id)
+        return plan
+
+
+@blp.route("/<id:plan_id>/publish")
+class PublishPlan(View):
+    """Publish a plan."""
+
+    @blp.response(200, PlanSummarySchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such plan")
+    @blp.alt_response(
+        409,
+        schema=ErrorSchema,
+        description="The plan is not ready, or orders changed since it was computed (listed in errors.changed_orders)",
+    )
+    def post(self, plan_id: int) -> Plan:
+        """Make the routes the engineers' day: orders dispatched with start and sequence."""
+        return planning.publish(database.session(), actor=actor(), plan_id=plan_id)
+
+
+@blp.route("/<id:plan_id>/moves")
+class MoveInPlan(View):
+    """Adjust a plan by hand."""
+
+    @blp.arguments(MoveSchema)
+    @blp.response(200, PlanSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such plan")
+    @blp.alt_response(
+        409,
+        schema=ErrorSchema,
+        description="The engineer cannot take the order (errors.alternatives lists who can), or the plan is not ready",
+    )
+    @blp.alt_response(422, schema=ErrorSchema, description="Order or engineer not part of this plan's day")
+    def post(self, data: dict[str, Any], plan_id: int) -> Plan:
+        """Move (and optionally pin) an order onto an engineer's route, checked by the optimizer."""
+        return adjust.move(database.session(), actor=actor(), plan_id=plan_id, **data)
