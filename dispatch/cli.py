@@ -95,6 +95,7 @@ def demo(host: str, port: int, orders_count: int) -> None:
     base = f"http://{host}:{port}"
     click.echo("")
     click.echo(f"Field-service dispatch is running at {base}/")
+    click.echo(f"  Console:      {base}/console   (dispatchers: plan, adjust, publish the day)")
     click.echo(f"  API docs:     {base}/api/docs")
     click.echo(f"  OpenAPI:      {base}/api/openapi.json")
     click.echo(f"  Database:     {_safe_url(settings.database_url)}")

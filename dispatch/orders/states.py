@@ -61,6 +61,10 @@ def transition(action: str, current: S) -> S:
     return move.target
 
 
+PLANNING_ONLY = frozenset({"publish"})
+"""Moves made by publishing a plan, never offered as an order's own action."""
+
+
 def allowed_actions(current: S) -> list[str]:
     """The actions that are legal from ``current`` (the UI shows these as buttons)."""
-    return [name for name, move in MOVES.items() if current in move.sources]
+    return [name for name, move in MOVES.items() if current in move.sources and name not in PLANNING_ONLY]
