@@ -32,6 +32,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
 
     from api import auth, database, errors, openapi, pages, pwa, resources, worker
     from api.web import console
+    from api.web import customer as customer_pages
 
     database.init_app(app, settings)
     app.extensions["dispatch.geocoder"] = geocoder_for(settings)
@@ -41,6 +42,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     resources.register(api)
     pages.init_app(app)
     console.init_app(app)
+    customer_pages.init_app(app)
     worker.init_app(app, settings)
     pwa.init_app(app)
     return app

@@ -19,6 +19,7 @@ a{color:#0b5cad}li{margin:.4rem 0}code{background:#f0f4f8;padding:.1rem .3rem;bo
 <p>Book home visits, plan engineers' days, follow every order.</p>
 <ul>
 <li><a href="/console">Dispatch console</a> (plan the day, adjust, publish)</li>
+<li><a href="/book">Book a home visit</a> (customers: book, move or cancel a visit; follow it by its link)</li>
 <li><a href="/api/docs">API documentation</a> (try requests in the browser)</li>
 <li><a href="/api/openapi.json">OpenAPI document</a></li>
 <li><a href="/healthz">Health check</a></li>

@@ -46,6 +46,12 @@ class Settings:
     attachments_path: str = ""
     attachment_max_bytes: int = 8 * 1024 * 1024
     attachment_max_pixels: int = 40_000_000
+    booking_window_hours: int = 2
+    booking_day_start_hour: int = 8
+    booking_day_end_hour: int = 18
+    booking_lead_hours: int = 2
+    booking_days_ahead: int = 28
+    booking_change_hours: int = 24
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

@@ -1,6 +1,7 @@
 """Import every model so that the metadata is complete (Alembic and tests use this)."""
 
 from dispatch.attachments.models import Attachment
+from dispatch.booking.models import BookingDay, TrackingLink
 from dispatch.catalog.models import ServiceType, Skill
 from dispatch.customers.models import Customer, CustomerContact
 from dispatch.db import Base
@@ -18,6 +19,7 @@ from dispatch.visits.models import VisitNote
 __all__ = [
     "Attachment",
     "Base",
+    "BookingDay",
     "Customer",
     "CustomerContact",
     "Engineer",
@@ -36,6 +38,7 @@ __all__ = [
     "Site",
     "Skill",
     "Team",
+    "TrackingLink",
     "User",
     "VisitNote",
 ]

@@ -7,6 +7,7 @@ from flask_smorest import Api
 from api import auth
 from api.resources import (
     attachments,
+    booking,
     catalog,
     customers,
     engineers,
@@ -37,5 +38,8 @@ def register(api: Api) -> None:
         events.blp,
         attachments.blp,
         visits.blp,
+        booking.slots_blp,
+        booking.bookings_blp,
+        booking.tracking_blp,
     ):
         api.register_blueprint(blp)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -59,6 +61,22 @@ def _shift(w: Any) -> dict[str, Any]:
         "starts_at": tomorrow_at(8).isoformat(),
         "ends_at": tomorrow_at(16).isoformat(),
     }
+
+
+def _local_window(hour: int) -> dict[str, str]:
+    """An offered booking window tomorrow, local time in Europe/London."""
+    day = datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date() + timedelta(days=1)
+    start = datetime.combine(day, time(hour), tzinfo=ZoneInfo("Europe/London"))
+    return {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()}
+
+
+def _slot_query() -> str:
+    day = _local_window(8)["starts_at"][:10]
+    return "service_type_id={boiler-service}&latitude=53.43&longitude=-2.23&day=" + day
+
+
+def _booking(w: Any, site: str) -> dict[str, Any]:
+    return {"service_type_id": w.ids["boiler-service"], "site_id": w.ids[site], **_local_window(14)}
 
 
 OK, NEW, NO_CONTENT = 200, 201, 204
@@ -243,6 +261,14 @@ ROWS: list[Row] = [
         lambda w: {"latitude": 53.43, "longitude": -2.23, "recorded_at": tomorrow_at(-20).isoformat()},
     ),
     Row("GET", "/positions", (OK, OK, DENIED, DENIED, DENIED)),
+    # Booking (slots against the live plan; windows are local to Europe/London, the world's zone).
+    Row("GET", "/slots?" + _slot_query(), (OK, OK, OK, DENIED, OK)),
+    Row("POST", "/bookings", (NEW, NEW, NEW, DENIED, NEW), lambda w: _booking(w, "s1")),
+    Row("GET", "/bookings/{o_new}", (OK, OK, OK, DENIED, OK)),
+    Row("GET", "/bookings/{o_other}", (OK, OK, OK, DENIED, HIDDEN)),
+    Row("POST", "/bookings/{o_route}/cancel", (409, 409, 409, DENIED, 409), lambda w: {}),
+    Row("POST", "/bookings/{o_other}/reschedule", (OK, OK, OK, DENIED, HIDDEN), lambda w: _local_window(14)),
+    Row("GET", "/tracking/{o_new}", (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
 ]
 
 CELLS = [
@@ -293,7 +319,7 @@ def test_matrix_covers_every_documented_operation(client, app):
 
 def _template(path: str, spec: dict[str, Any]) -> str:
     """Map ``/orders/{o_disp}/cancel`` to the documented ``/orders/{order_id}/cancel``."""
-    parts = path.strip("/").split("/")
+    parts = path.split("?")[0].strip("/").split("/")
     for candidate in spec["paths"]:
         cparts = candidate.removeprefix("/api/v1").strip("/").split("/")
         if len(cparts) == len(parts) and all(

@@ -1,0 +1,430 @@
+"""The customer's pages: log in, book a visit in a feasible window, see, move or cancel it, track it.
+
+Server-rendered and small, for a phone. Login puts a flask-jwt-extended access token in an
+HttpOnly cookie; every form that changes something carries the token's CSRF value (double submit),
+which flask-jwt-extended checks. The tracking page needs no login: its unguessable link is the key.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from api import database
+from api.resources.sites import geocoder
+from api.web import customer_session as account
+from dispatch.access import Role
+from dispatch.booking import service as booking
+from dispatch.booking import tracking
+from dispatch.booking.slots import Policy, Slot
+from dispatch.catalog.models import ServiceType
+from dispatch.config import Settings
+from dispatch.errors import Conflict, DomainError, NotFound
+from dispatch.orders import service as orders
+from dispatch.orders.models import Order, OrderStatus
+from dispatch.sites import service as sites
+from dispatch.sites.models import Site
+from dispatch.users import service as users
+from dispatch.users.models import User
+
+bp = Blueprint(
+    "customer",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/customer",
+)
+
+Page = str | WerkzeugResponse | tuple[str, int]
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages and set the cookie side of flask-jwt-extended (headers stay as they are)."""
+    account.configure(app)
+    app.jinja_env.filters["local"] = _local
+    app.register_blueprint(bp)
+
+
+def _settings() -> Settings:
+    configured: Settings = current_app.config["DISPATCH"]
+    return configured
+
+
+def _policy() -> Policy:
+    return Policy.from_settings(_settings())
+
+
+def _local(moment: datetime | None, time_zone: str, fmt: str = "%a %-d %b, %H:%M") -> str:
+    """A UTC instant as people read it in the site's time zone."""
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(time_zone)).strftime(fmt)
+
+
+def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    return render_template(f"customer/{template}", **context), status
+
+
+@bp.after_app_request
+def _keep_session(response: Response) -> Response:
+    """Renew the page cookie while the customer is active."""
+    if request.blueprint != "customer" or request.endpoint == "customer.logout":
+        return response
+    return account.keep_alive(response)
+
+
+@bp.route("/account/login", methods=["GET", "POST"])
+def login() -> Page:
+    """Log in as a customer."""
+    target = request.values.get("next") or url_for("customer.bookings")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("customer.bookings")  # never redirect off the site
+    if request.method == "GET":
+        return _render("login.html", next=target, error=None)
+    email = request.form.get("email", "")
+    try:
+        user = users.authenticate(database.session(), email=email, password=request.form.get("password", ""))
+    except DomainError:
+        return _render(
+            "login.html", 401, next=target, error="That email and password do not match.", email=email
+        )
+    if user.role is not Role.CUSTOMER:
+        return _render(
+            "login.html",
+            403,
+            next=target,
+            error="These pages are for customers; staff use the console.",
+            email=email,
+        )
+    database.commit()
+    return account.signed_in(user, redirect(target))
+
+
+@bp.post("/account/logout")
+def logout() -> Page:
+    """Log out: forget the cookie and revoke its token."""
+    return account.signed_out(redirect(url_for("customer.login")))
+
+
+def _actor(user: User) -> Any:
+    return users.actor_for(user)
+
+
+def _service_types() -> list[ServiceType]:
+    return list(
+        database.session().scalars(
+            select(ServiceType).where(ServiceType.active.is_(True)).order_by(ServiceType.name)
+        )
+    )
+
+
+def _day(raw: str | None, time_zone: str) -> date:
+    today = datetime.now(UTC).astimezone(ZoneInfo(time_zone)).date()
+    try:
+        return date.fromisoformat(raw) if raw else today + timedelta(days=1)
+    except ValueError:
+        return today + timedelta(days=1)
+
+
+def _chronological(slots: list[Slot]) -> list[Slot]:
+    return sorted(slots, key=lambda s: s.starts_at)
+
+
+@bp.get("/book")
+def book() -> Page:
+    """Choose a service, an address and a day; see the windows the engineers' routes can keep."""
+    user = account.current_customer()
+    if user is None:
+        return account.login_first()
+    session = database.session()
+    tz = _settings().default_time_zone
+    my_sites = list(session.scalars(_sites_of(user)))
+    args = request.args
+    day = _day(args.get("day"), tz)
+    context: dict[str, Any] = {
+        "services": _service_types(),
+        "sites": my_sites,
+        "day": day,
+        "today": datetime.now(UTC).astimezone(ZoneInfo(tz)).date(),
+        "horizon_delta": timedelta(days=_policy().days_ahead),
+        "chosen": args,
+        "slots": None,
+        "error": None,
+        "place": None,
+        "csrf": account.csrf(),
+        "tz": tz,
+    }
+    if args.get("service_type_id") and (args.get("site_id") or args.get("address", "").strip()):
+        try:
+            place, site = _place_of(user, args)
+            context["place"], context["site"] = place, site
+            context["slots"] = _chronological(
+                booking.find_slots(
+                    session,
+                    actor=_actor(user),
+                    service_type_id=int(args["service_type_id"]),
+                    day=day,
+                    place=place,
+                    policy=_policy(),
+                )
+            )
+        except (DomainError, ValueError) as exc:
+            context["error"] = exc.message if isinstance(exc, DomainError) else "Please check the form."
+    return _render("book.html", **context)
+
+
+def _sites_of(user: User) -> Any:
+    return select(Site).where(Site.customer_id == user.customer_id).order_by(Site.id)
+
+
+def _place_of(user: User, values: Any) -> tuple[booking.Place, Site | None]:
+    """The place the form names: one of the customer's sites, or an address (geocoded)."""
+    tz = _settings().default_time_zone
+    if values.get("site_id"):
+        site = sites.get_or_raise(database.session(), actor=_actor(user), site_id=int(values["site_id"]))
+        return booking.Place(site.latitude, site.longitude, site.time_zone), site
+    lat, lon = values.get("latitude"), values.get("longitude")
+    place = booking.resolve_place(
+        address=values.get("address"),
+        latitude=float(lat) if lat else None,
+        longitude=float(lon) if lon else None,
+        geocoder=geocoder(),
+        default_time_zone=tz,
+    )
+    return place, None
+
+
+@bp.post("/book")
+def book_submit() -> Page:
+    """Book the chosen window; if it has just gone, show the windows still free."""
+    user = account.current_customer()
+    if user is None:
+        return account.login_first()
+    form = request.form
+    session = database.session()
+    try:
+        starts_at = datetime.fromisoformat(form["starts_at"])
+        ends_at = datetime.fromisoformat(form["ends_at"])
+        order, _link = booking.book(
+            session,
+            actor=_actor(user),
+            service_type_id=int(form["service_type_id"]),
+            window=orders.Window(starts_at, ends_at),
+            policy=_policy(),
+            geocoder=geocoder(),
+            default_time_zone=_settings().default_time_zone,
+            site_id=int(form["site_id"]) if form.get("site_id") else None,
+            address=form.get("address") or None,
+            latitude=float(form["latitude"]) if form.get("latitude") else None,
+            longitude=float(form["longitude"]) if form.get("longitude") else None,
+            description=form.get("description", "")[:2000],
+        )
+    except Conflict as exc:
+        session.rollback()
+        return _retry_page(user, exc)
+    except (DomainError, KeyError, ValueError) as exc:
+        session.rollback()
+        message = exc.message if isinstance(exc, DomainError) else "Please choose a window and try again."
+        return _render(
+            "message.html",
+            422,
+            title="We could not book that",
+            message=message,
+            back=url_for("customer.book"),
+        )
+    database.commit()
+    return redirect(url_for("customer.booking_page", order_id=order.id, booked=1))
+
+
+def _retry_page(user: User, exc: Conflict) -> Page:
+    """The window went while the customer was choosing: offer what is still free."""
+    form = request.form
+    return _render(
+        "book.html",
+        409,
+        services=_service_types(),
+        sites=list(database.session().scalars(_sites_of(user))),
+        day=_day(form.get("day"), _settings().default_time_zone),
+        today=datetime.now(UTC).astimezone(ZoneInfo(_settings().default_time_zone)).date(),
+        horizon_delta=timedelta(days=_policy().days_ahead),
+        chosen=form,
+        slots=_slots_from(exc),
+        error="Sorry, someone has just booked that window. These are still free:",
+        place=True,
+        csrf=account.csrf(),
+        tz=_settings().default_time_zone,
+    )
+
+
+def _slots_from(exc: Conflict) -> list[dict[str, Any]]:
+    raw = (exc.errors or {}).get("slots", [])
+    out = []
+    for s in raw:
+        out.append(
+            {
+                "starts_at": datetime.fromisoformat(s["starts_at"]),
+                "ends_at": datetime.fromisoformat(s["ends_at"]),
+            }
+        )
+    return sorted(out, key=lambda s: s["starts_at"])
+
+
+@bp.get("/my/bookings")
+def bookings() -> Page:
+    """The customer's visits, next first."""
+    user = account.current_customer()
+    if user is None:
+        return account.login_first()
+    stmt = select(Order).where(Order.customer_id == user.customer_id).order_by(Order.id.desc()).limit(50)
+    mine = list(database.session().scalars(stmt))
+    return _render("bookings.html", orders=mine, user=user, csrf=account.csrf())
+
+
+def _mine(user: User, order_id: int) -> Order:
+    order = orders.get(database.session(), actor=_actor(user), order_id=order_id)
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.get("/my/bookings/<int:order_id>")
+def booking_page(order_id: int) -> Page:
+    """One visit: when, who, the tracking link; move or cancel it while the policy allows."""
+    user = account.current_customer()
+    if user is None:
+        return account.login_first()
+    session = database.session()
+    order = _mine(user, order_id)
+    link = tracking.link_for(session, actor=_actor(user), order_id=order.id)
+    database.commit()
+    policy = _policy()
+    deadline = booking.change_deadline(order, policy)
+    changeable = order.status in booking.CHANGEABLE and (deadline is None or datetime.now(UTC) <= deadline)
+    return _render(
+        "booking.html",
+        order=order,
+        view=tracking.track(session, token=link.token),
+        tracking_url=url_for("customer.track", token=link.token, _external=True),
+        deadline=deadline,
+        changeable=changeable,
+        open=order.status in booking.CHANGEABLE,
+        booked=request.args.get("booked"),
+        message=request.args.get("message"),
+        csrf=account.csrf(),
+        tz=order.site.time_zone,
+    )
+
+
+@bp.post("/my/bookings/<int:order_id>/cancel")
+def cancel(order_id: int) -> Page:
+    """Cancel the visit, or say why it cannot be cancelled online any more."""
+    user = account.current_customer()
+    if user is None:
+        return account.login_first()
+    session = database.session()
+    reason = (request.form.get("reason") or "").strip() or "cancelled by the customer"
+    try:
+        booking.cancel(session, actor=_actor(user), order_id=order_id, reason=reason[:2000], policy=_policy())
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        session.rollback()
+        return _render(
+            "message.html",
+            409,
+            title="This visit cannot be cancelled online",
+            message=exc.message,
+            back=url_for("customer.booking_page", order_id=order_id),
+        )
+    database.commit()
+    return redirect(url_for("customer.booking_page", order_id=order_id, message="Your visit is cancelled."))
+
+
+@bp.route("/my/bookings/<int:order_id>/reschedule", methods=["GET", "POST"])
+def reschedule(order_id: int) -> Page:
+    """Pick another window for the visit."""
+    user = account.current_customer()
+    if user is None:
+        return account.login_first()
+    session = database.session()
+    order = _mine(user, order_id)
+    tz = order.site.time_zone
+    error = None
+    if request.method == "POST":
+        try:
+            window = orders.Window(
+                datetime.fromisoformat(request.form["starts_at"]),
+                datetime.fromisoformat(request.form["ends_at"]),
+            )
+            booking.reschedule(
+                session, actor=_actor(user), order_id=order_id, window=window, policy=_policy()
+            )
+        except (DomainError, KeyError, ValueError) as exc:
+            session.rollback()
+            error = exc.message if isinstance(exc, DomainError) else "Please choose a window."
+        else:
+            database.commit()
+            return redirect(
+                url_for("customer.booking_page", order_id=order_id, message="Your visit has moved.")
+            )
+    day = _day(request.values.get("day"), tz)
+    slots: list[Slot] = []
+    try:
+        booking.check_changeable(
+            order, actor=_actor(user), policy=_policy(), now=datetime.now(UTC), what="moved"
+        )
+        slots = _chronological(
+            booking.find_slots(
+                session,
+                actor=_actor(user),
+                service_type_id=order.service_type_id,
+                day=day,
+                place=booking.Place(order.site.latitude, order.site.longitude, tz),
+                policy=_policy(),
+                leave_out=order.id,
+            )
+        )
+    except DomainError as exc:
+        error = error or exc.message
+    current = order.time_windows[0].starts_at if order.time_windows else None
+    slots = [s for s in slots if s.starts_at != current]  # moving to the same window changes nothing
+    return _render(
+        "reschedule.html",
+        409 if error and request.method == "POST" else 200,
+        order=order,
+        slots=slots,
+        day=day,
+        today=datetime.now(UTC).astimezone(ZoneInfo(tz)).date(),
+        horizon_delta=timedelta(days=_policy().days_ahead),
+        error=error,
+        csrf=account.csrf(),
+        tz=tz,
+    )
+
+
+@bp.get("/track/<token>")
+def track(token: str) -> Page:
+    """The public tracking page (refreshes itself every 30 seconds)."""
+    try:
+        view = tracking.track(database.session(), token=token)
+    except NotFound:
+        return _render("not_found.html", 404)
+    return _render("track.html", view=view, tz=view.time_zone, done=view.status in _DONE)
+
+
+_DONE = frozenset({OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.INCOMPLETE})

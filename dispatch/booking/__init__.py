@@ -1,0 +1,1 @@
+"""Route-aware booking: feasible time windows against the live plan, bookings, tracking links."""

@@ -1,0 +1,160 @@
+"""The customer pages' guard rails: login cookie, CSRF on every change, the change policy, privacy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from api import create_app
+from tests.booking_world import PASSWORD, build, committed, days_ahead
+
+
+@pytest.fixture
+def bw(client: Any, app: Any) -> Any:
+    """One engineer three days from now; Grace (customer) with a site."""
+    return committed(app, lambda s: build(s, app, day=days_ahead(3)))
+
+
+def _log_in(client: Any, email: str = "grace@example.com", next_: str = "/my/bookings") -> Any:
+    return client.post("/account/login", data={"email": email, "password": PASSWORD, "next": next_})
+
+
+def _booked(client: Any, w: Any, headers: str = "customer", site: str = "s1") -> int:
+    query = {"service_type_id": w.ids["boiler-service"], "day": w.day.isoformat()}
+    offered = client.get(
+        "/api/v1/slots",
+        query_string={**query, "latitude": 53.43, "longitude": -2.23},
+        headers=w.headers[headers],
+    )
+    slot = offered.json[0]
+    body = {
+        "service_type_id": w.ids["boiler-service"],
+        "site_id": w.ids[site],
+        "starts_at": slot["starts_at"],
+        "ends_at": slot["ends_at"],
+    }
+    response = client.post("/api/v1/bookings", json=body, headers=w.headers[headers])
+    assert response.status_code == 201
+    return int(response.json["order"]["id"])
+
+
+def _status(client: Any, w: Any, order_id: int) -> str:
+    return str(client.get(f"/api/v1/orders/{order_id}", headers=w.headers["dispatcher"]).json["status"])
+
+
+def test_pages_need_a_customer_login_and_send_you_back_after_it(client, bw):
+    response = client.get("/book")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account/login?next=/book"
+    logged_in = _log_in(client, next_="/book")
+    assert logged_in.status_code == 302
+    assert logged_in.headers["Location"] == "/book"
+    cookie = client.get_cookie("access_token_cookie")
+    assert cookie is not None
+    assert cookie.http_only
+    assert client.get("/book").status_code == 200
+
+
+def test_login_never_redirects_off_the_site_and_staff_are_sent_to_the_console(client, bw):
+    assert _log_in(client, next_="//evil.example/x").headers["Location"] == "/my/bookings"
+    assert _log_in(client, next_="https://evil.example/").headers["Location"] == "/my/bookings"
+    staff = _log_in(client, email="dispatcher@example.com")
+    assert staff.status_code == 403
+    assert "staff use the console" in staff.get_data(as_text=True)
+
+
+def test_a_change_without_the_csrf_token_does_nothing(client, bw):
+    order_id = _booked(client, bw)
+    _log_in(client)
+    forged = client.post(f"/my/bookings/{order_id}/cancel", data={"reason": "forged"})
+    assert forged.status_code == 302
+    assert forged.headers["Location"].startswith("/account/login")
+    assert _status(client, bw, order_id) == "scheduled"
+    csrf = client.get_cookie("csrf_access_token").value
+    cancelled = client.post(f"/my/bookings/{order_id}/cancel", data={"csrf_token": csrf})
+    assert cancelled.status_code == 302
+    assert _status(client, bw, order_id) == "cancelled"
+
+
+def test_logging_out_revokes_the_cookie_token(client, bw):
+    _log_in(client)
+    token = client.get_cookie("access_token_cookie").value
+    csrf = client.get_cookie("csrf_access_token").value
+    assert client.post("/account/logout", data={"csrf_token": csrf}).status_code == 302
+    client.set_cookie("access_token_cookie", token)  # a copy of the old cookie
+    assert client.get("/my/bookings").status_code == 302
+
+
+def test_another_customers_booking_page_is_not_found(client, bw):
+    order_id = _booked(client, bw, headers="customer2", site="s2")
+    _log_in(client)
+    assert client.get(f"/my/bookings/{order_id}").status_code == 404
+    assert client.get(f"/my/bookings/{order_id}/reschedule").status_code == 404
+
+
+@pytest.fixture
+def strict_client(app_settings: dict[str, Any], clean_db: Any) -> Iterator[Any]:
+    """An app whose customers may change bookings only until ten days before the window."""
+    strict = create_app({**app_settings, "booking_change_hours": 240})
+    yield strict.test_client()
+    strict.extensions["dispatch.db"].engine.dispose()
+
+
+def test_too_late_to_cancel_online_says_so_and_keeps_the_visit(client, bw, strict_client):
+    order_id = _booked(client, bw)
+    _log_in(strict_client)
+    page = strict_client.get(f"/my/bookings/{order_id}").get_data(as_text=True)
+    assert "too late to change this visit online" in page
+    assert "Cancel visit" not in page
+    csrf = strict_client.get_cookie("csrf_access_token").value
+    refused = strict_client.post(f"/my/bookings/{order_id}/cancel", data={"csrf_token": csrf})
+    assert refused.status_code == 409
+    assert "please call us" in refused.get_data(as_text=True)
+    assert _status(client, bw, order_id) == "scheduled"
+
+
+def test_an_address_nobody_can_find_is_said_plainly_on_the_page(client, bw):
+    _log_in(client)
+    page = client.get(
+        "/book",
+        query_string={
+            "service_type_id": bw.ids["boiler-service"],
+            "address": "1 Nowhere Lane",
+            "day": bw.day.isoformat(),
+        },
+    )
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "could not be geocoded" in html
+    assert "Book this time" not in html
+
+
+def test_a_window_taken_while_choosing_shows_what_is_still_free(client, app):
+    # A 90-minute job and one engineer from 08:00 to 13:00: 08-10 and 10-12 have room for one each.
+    w = committed(app, lambda s: build(s, app, day=days_ahead(4), shift_hours=(8, 13), long_job=True))
+    query = {"service_type_id": w.ids["long"], "day": w.day.isoformat(), "site_id": w.ids["s1"]}
+    offered = client.get("/api/v1/slots", query_string=query, headers=w.headers["customer"]).json
+    first = min(offered, key=lambda s: s["starts_at"])
+    window = {"starts_at": first["starts_at"], "ends_at": first["ends_at"]}
+    taken = client.post(
+        "/api/v1/bookings",
+        json={"service_type_id": w.ids["long"], "site_id": w.ids["s2"], **window},
+        headers=w.headers["customer2"],
+    )
+    assert taken.status_code == 201
+    _log_in(client)
+    csrf = client.get_cookie("csrf_access_token").value
+    form = {
+        "csrf_token": csrf,
+        "service_type_id": w.ids["long"],
+        "site_id": w.ids["s1"],
+        "day": w.day.isoformat(),
+    }
+    page = client.post("/book", data={**form, **window})
+    assert page.status_code == 409
+    html = page.get_data(as_text=True)
+    assert "someone has just booked that window" in html
+    assert "10:00 \N{EN DASH} 12:00" in html
+    assert "08:00 \N{EN DASH} 10:00" not in html
