@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import optimizer
 from dispatch.access import Actor
 from dispatch.booking import service as booking
 from dispatch.booking.models import TrackingLink
+from dispatch.db import utcnow
 from dispatch.errors import NotFound
 from dispatch.orders.models import Order, OrderStatus
+from dispatch.positions import service as positions
 
 SHOWS_ENGINEER = frozenset(
     {OrderStatus.DISPATCHED, OrderStatus.ACCEPTED, OrderStatus.EN_ROUTE, OrderStatus.ON_SITE}
@@ -79,16 +82,32 @@ def first_name(full_name: str) -> str:
     return parts[0] if parts else ""
 
 
-def eta_for(session: Session, order: Order) -> datetime | None:
-    """When the engineer is expected to start the visit, or None when there is nothing to expect.
+LIVE_POSITION_S = 15 * 60
+"""An en-route engineer's position older than this is not used for the ETA."""
 
-    Today this is the scheduled start from the published plan (it moves when the plan moves).
-    This is the one place to add the engineer's live position when they are en route.
+
+def eta_for(session: Session, order: Order, *, now: datetime | None = None) -> datetime | None:
+    """When the engineer is expected to arrive, or None when there is nothing to expect.
+
+    The scheduled start from the published plan (it moves when the plan moves); once the engineer
+    is en route and their phone has sent a recent position, now plus the drive from there (never
+    earlier than the start of the customer's window, when the visit may start at the earliest).
     """
-    del session  # kept for the live-position version, which reads the engineer's last GPS point
     if order.status not in HAS_ETA or order.scheduled_start is None:
         return None
-    return order.scheduled_start
+    if order.status is not OrderStatus.EN_ROUTE or order.engineer_id is None:
+        return order.scheduled_start
+    now = now or utcnow()
+    seen = positions.latest(session, engineer_ids=[order.engineer_id]).get(order.engineer_id)
+    if seen is None or (now - seen.recorded_at).total_seconds() > LIVE_POSITION_S:
+        return order.scheduled_start
+    drive = optimizer.HaversineTravel().matrix(
+        [optimizer.Location(seen.latitude, seen.longitude)],
+        [optimizer.Location(order.site.latitude, order.site.longitude)],
+    )
+    arrival = now + timedelta(seconds=int(drive.durations[0, 0]))
+    window = next((w for w in order.time_windows if w.ends_at >= arrival), None)
+    return max(arrival, window.starts_at) if window is not None else arrival
 
 
 def track(session: Session, *, token: str) -> Tracking:
