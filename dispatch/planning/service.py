@@ -10,19 +10,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from dispatch.access import PLANNERS, Actor, require_role
+from dispatch.booking.routes import lock_day
 from dispatch.db import utcnow
 from dispatch.engineers.models import Team
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.listing import Page, Sort, paginate
 from dispatch.orders import service as orders
 from dispatch.orders import states
-from dispatch.orders.models import Order, OrderStatus
+from dispatch.orders.models import Order, OrderStatus, OrderTimeWindow
 from dispatch.planning.models import ACTIVE, Plan, PlanKind, PlanStatus, PlanStop
-from dispatch.planning.problem import PLANNABLE, UNDER_WAY
+from dispatch.planning.problem import PLANNABLE, UNDER_WAY, day_origin, teams_for
 
 MIN_TIME_LIMIT_S = 1
 MAX_TIME_LIMIT_S = 600
@@ -173,11 +174,31 @@ class ChangedOrder:
 
 
 def changed_orders(session: Session, plan: Plan) -> list[ChangedOrder]:
-    """Orders the plan was computed from that have changed (or gone) since."""
+    """Orders the plan was computed from that have changed (or gone) since, and orders put on an
+    engineer's day since (a booking) that it never saw (``planned_version`` 0)."""
     basis: dict[str, int] = (plan.basis or {}).get("versions", {})
     ids = [int(k) for k in basis]
     current = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(ids)))} if ids else {}
     out = []
+    if plan.computed_at is not None:
+        origin = day_origin(plan.day, plan.time_zone)
+        team_ids = teams_for(session, team_id=plan.team_id, region=plan.region or None)
+        unseen = select(Order).where(
+            Order.id.in_(
+                select(OrderTimeWindow.order_id).where(
+                    OrderTimeWindow.starts_at >= origin,
+                    OrderTimeWindow.starts_at < origin + timedelta(days=1),
+                )
+            ),
+            Order.updated_at > plan.computed_at,
+            Order.status.not_in([OrderStatus.CANCELLED]),
+            Order.engineer_id.is_not(None),  # on someone's day: publishing could overlap it
+            Order.id.not_in(ids) if ids else true(),
+        )
+        if team_ids is not None:
+            unseen = unseen.where(Order.team_id.in_(team_ids) | Order.team_id.is_(None))
+        for fresh in session.scalars(unseen.order_by(Order.id)):
+            out.append(ChangedOrder(fresh.id, fresh.number, fresh.status.value, 0, fresh.version))
     for key, version in sorted(basis.items(), key=lambda kv: int(kv[0])):
         order = current.get(int(key))
         if order is None or order.version != version:
@@ -201,6 +222,8 @@ def publish(session: Session, *, actor: Actor, plan_id: int) -> Plan:
             f"plan {plan.id} is {plan.status.value}: only a ready plan can be published",
             errors={"status": plan.status.value},
         )
+    # Bookings place orders on routes under the day's lock: hold it so none lands while publishing.
+    lock_day(session, plan.day)
     changed = changed_orders(session, plan)
     if changed:
         raise Conflict(

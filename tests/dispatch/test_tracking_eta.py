@@ -11,7 +11,9 @@ from dispatch.positions.models import EngineerPosition
 
 def _position(session, engineer_id, at, lat=53.5200, lon=-2.2290):
     """About 10 km north of the world's site s1."""
-    session.add(EngineerPosition(engineer_id=engineer_id, latitude=lat, longitude=lon, recorded_at=at, received_at=at))
+    session.add(
+        EngineerPosition(engineer_id=engineer_id, latitude=lat, longitude=lon, recorded_at=at, received_at=at)
+    )
     session.flush()
 
 
