@@ -15,6 +15,7 @@ from api.common import IF_MATCH_DOC, blueprint, etag, if_match, page_items, pagi
 from api.database import View
 from api.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from api.idempotency import idempotent
+from api.resources.booking import policy as booking_policy
 from api.resources.events import EventSchema
 from api.resources.order_schemas import (
     AssignSchema,
@@ -30,6 +31,9 @@ from api.resources.order_schemas import (
     TransferSchema,
     windows,
 )
+from dispatch.access import Role
+from dispatch.booking import service as booking
+from dispatch.db import utcnow
 from dispatch.events.models import Event
 from dispatch.orders import actions
 from dispatch.orders import service as orders
@@ -167,12 +171,26 @@ def _check_in(session: Any, **kwargs: Any) -> Order:
     return actions.field_action(session, action="check_in", position=position, **kwargs)
 
 
+def _customer_deadline(session: Any, what: str, **kwargs: Any) -> None:
+    """Customers change their visits within the booking policy here too, not only on /bookings."""
+    who = kwargs["actor"]
+    if who.role is Role.CUSTOMER:
+        order = orders.get_or_raise(session, actor=who, order_id=kwargs["order_id"])
+        booking.check_deadline(order, actor=who, policy=booking_policy(), now=utcnow(), what=what)
+
+
+def _cancel(session: Any, **kwargs: Any) -> Order:
+    _customer_deadline(session, "cancelled", **kwargs)
+    return actions.cancel(session, **kwargs)
+
+
 def _reschedule(session: Any, **kwargs: Any) -> Order:
+    _customer_deadline(session, "moved", **kwargs)
     kwargs["time_windows"] = windows(kwargs["time_windows"])
     return actions.reschedule(session, **kwargs)
 
 
-_action("cancel", "Cancel the order (before the engineer is on site).", actions.cancel, ReasonSchema)
+_action("cancel", "Cancel the order (before the engineer is on site).", _cancel, ReasonSchema)
 _action(
     "reschedule",
     "Replace the order's time windows; it is planned again.",

@@ -262,6 +262,11 @@ def check_changeable(order: Order, *, actor: Actor, policy: Policy, now: datetim
             f"this visit is {order.status.value.replace('_', ' ')}; it can no longer be {what}",
             errors={"status": [order.status.value]},
         )
+    check_deadline(order, actor=actor, policy=policy, now=now, what=what)
+
+
+def check_deadline(order: Order, *, actor: Actor, policy: Policy, now: datetime, what: str) -> None:
+    """Raise :class:`Conflict` when a customer is past the policy's deadline to change the visit."""
     deadline = change_deadline(order, policy)
     if actor.role is Role.CUSTOMER and deadline is not None and now > deadline:
         raise Conflict(

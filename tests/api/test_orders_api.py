@@ -350,3 +350,27 @@ def test_closed_orders_cannot_be_edited(client, world):
     )
     assert response.status_code == 409
     assert response.json["message"] == f"order WO-{oid:06d} is completed; it can no longer change"
+
+
+def test_the_orders_api_keeps_the_change_deadline_for_customers_too(app_settings, world):
+    from api import create_app
+
+    strict = create_app({**app_settings, "booking_change_hours": 240})
+    client = strict.test_client()
+    order_id = world.ids["o_new"]
+    etag = client.get(f"/api/v1/orders/{order_id}", headers=world.headers["customer"]).headers["ETag"]
+    refused = client.post(
+        f"/api/v1/orders/{order_id}/cancel",
+        json={"reason": "changed my mind"},
+        headers={**world.headers["customer"], "If-Match": etag},
+    )
+    assert refused.status_code == 409
+    assert "until 240 hours before" in refused.json["message"]
+    # Staff are not bound by the customers' deadline.
+    done = client.post(
+        f"/api/v1/orders/{order_id}/cancel",
+        json={"reason": "customer phoned"},
+        headers={**world.headers["agent"], "If-Match": etag},
+    )
+    assert done.status_code == 200
+    strict.extensions["dispatch.db"].engine.dispose()
