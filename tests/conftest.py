@@ -136,11 +136,13 @@ def app_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture(scope="session")
-def app(app_settings: dict[str, Any]) -> Any:
+def app(app_settings: dict[str, Any]) -> Iterator[Any]:
     """The app under test (one per run; the database is emptied between tests)."""
     from api import create_app
 
-    return create_app(app_settings)
+    app = create_app(app_settings)
+    yield app
+    app.extensions["dispatch.db"].engine.dispose()  # no pooled connection left open at exit
 
 
 @pytest.fixture
