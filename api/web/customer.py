@@ -26,9 +26,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from api import database
+from api.resources.attachments import store as attachment_store
 from api.resources.sites import geocoder
 from api.web import customer_session as account
 from dispatch.access import Role
+from dispatch.attachments import service as attachments
 from dispatch.booking import service as booking
 from dispatch.booking import tracking
 from dispatch.booking.slots import Policy, Slot
@@ -41,6 +43,7 @@ from dispatch.sites import service as sites
 from dispatch.sites.models import Site
 from dispatch.users import service as users
 from dispatch.users.models import User
+from dispatch.visits import service as visits
 
 bp = Blueprint(
     "customer",
@@ -315,9 +318,11 @@ def booking_page(order_id: int) -> Page:
     policy = _policy()
     deadline = booking.change_deadline(order, policy)
     changeable = order.status in booking.CHANGEABLE and (deadline is None or datetime.now(UTC) <= deadline)
+    report = visits.report(session, actor=_actor(user), order_id=order.id) if order.status in REPORTED else None
     return _render(
         "booking.html",
         order=order,
+        report=report,
         view=tracking.track(session, token=link.token),
         tracking_url=url_for("customer.track", token=link.token, _external=True),
         deadline=deadline,
@@ -328,6 +333,29 @@ def booking_page(order_id: int) -> Page:
         csrf=account.csrf(),
         tz=order.site.time_zone,
     )
+
+
+REPORTED = frozenset({OrderStatus.COMPLETED, OrderStatus.INCOMPLETE})
+"""Visits whose report (photos, signature, notes) the customer sees on the visit's page."""
+
+
+@bp.get("/my/bookings/<int:order_id>/images/<attachment_id>")
+def image(order_id: int, attachment_id: str) -> Response | WerkzeugResponse:
+    """A photo or the signature of the customer's own visit (the page's login, not a bearer token)."""
+    user = account.current_customer()
+    if user is None:
+        return account.login_first()
+    try:
+        found = attachments.get_or_raise(database.session(), actor=_actor(user), attachment_id=attachment_id)
+        if found.order_id != order_id:
+            raise NotFound("not an image of this visit")
+        data = attachments.content(attachment_store(), found)
+    except NotFound:
+        abort(404)
+    response = Response(data, mimetype=found.content_type)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.post("/my/bookings/<int:order_id>/cancel")

@@ -158,3 +158,46 @@ def test_a_window_taken_while_choosing_shows_what_is_still_free(client, app):
     assert "someone has just booked that window" in html
     assert "10:00 \N{EN DASH} 12:00" in html
     assert "08:00 \N{EN DASH} 10:00" not in html
+
+
+def test_the_customer_sees_the_visit_report_with_photos_and_signature(client, world):
+    from tests.api.test_fieldwork_api import act, upload
+    from tests.images import jpeg_bytes, png_bytes
+
+    oid = world.ids["o_site"]
+    photo = jpeg_bytes(seed=3)
+    assert upload(client, world, oid, photo, att_id="ph-1").status_code == 201
+    assert (
+        upload(
+            client, world, oid, png_bytes(), att_id="sig-1", kind="signature", signer="Grace Hall"
+        ).status_code
+        == 201
+    )
+    client.put(
+        f"/api/v1/orders/{oid}/notes/n-1",
+        json={"text": "Replaced the seal", "parts": [{"name": "Seal kit", "quantity": 2}]},
+        headers=world.h("engineer"),
+    )
+    assert (
+        act(
+            client, world, oid, "complete", {"notes": "Boiler serviced", "attachment_ids": ["ph-1", "sig-1"]}
+        ).status_code
+        == 200
+    )
+    client.post(
+        "/account/login", data={"email": "customer@example.com", "password": PASSWORD, "next": "/my/bookings"}
+    )
+    page = client.get(f"/my/bookings/{oid}").get_data(as_text=True)
+    assert "Visit report" in page
+    assert "Boiler serviced" in page
+    assert "Seal kit \u00d7 2" in page
+    assert "Signed by Grace Hall" in page
+    with client.get(f"/my/bookings/{oid}/images/ph-1") as image:
+        assert image.status_code == 200
+        assert image.data == photo
+        assert image.mimetype == "image/jpeg"
+    with client.get(f"/my/bookings/{oid}/images/sig-1") as image:
+        assert image.status_code == 200
+    # Another visit's id in the path, or someone else's visit: not found.
+    assert client.get(f"/my/bookings/{world.ids['o_new']}/images/ph-1").status_code == 404
+    assert client.get(f"/my/bookings/{world.ids['o_other']}/images/ph-1").status_code == 404
