@@ -318,7 +318,9 @@ def booking_page(order_id: int) -> Page:
     policy = _policy()
     deadline = booking.change_deadline(order, policy)
     changeable = order.status in booking.CHANGEABLE and (deadline is None or datetime.now(UTC) <= deadline)
-    report = visits.report(session, actor=_actor(user), order_id=order.id) if order.status in REPORTED else None
+    report = (
+        visits.report(session, actor=_actor(user), order_id=order.id) if order.status in REPORTED else None
+    )
     return _render(
         "booking.html",
         order=order,
