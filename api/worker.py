@@ -6,6 +6,7 @@ from flask import Flask, current_app
 
 from api.database import Database
 from dispatch.config import Settings
+from dispatch.tasks.jobs import HOUSEKEEPING_EVERY_S, housekeeping
 from dispatch.tasks.queue import InProcessQueue, JobQueue, RQQueue
 
 
@@ -16,7 +17,11 @@ def init_app(app: Flask, settings: Settings) -> None:
         job_queue = RQQueue(settings.redis_url, prefix=settings.queue_prefix)
     else:
         database: Database = app.extensions["dispatch.db"]
-        job_queue = InProcessQueue(database.engine)
+        in_process = InProcessQueue(database.engine)
+        if settings.env != "test":  # tests run their jobs by hand
+            # No `dispatch scheduler` without Redis: the embedded worker queues housekeeping itself.
+            in_process.repeat(housekeeping, every_s=HOUSEKEEPING_EVERY_S, queue_name="maintenance")
+        job_queue = in_process
     app.extensions["dispatch.queue"] = job_queue
 
 

@@ -168,6 +168,37 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     Worker([Queue(n, connection=connection) for n in prefixed], connection=connection).work(burst=burst)
 
 
+@main.command()
+@click.option("--once", is_flag=True, help="queue the housekeeping job once and exit (for cron)")
+def scheduler(once: bool) -> None:
+    """Queue periodic jobs on REDIS_URL (run one per installation, beside the workers)."""
+    from redis import Redis
+    from rq import Queue
+    from rq.cron import CronScheduler
+
+    from dispatch.tasks import jobs
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.ClickException(
+            "set DISPATCH_REDIS_URL (or REDIS_URL): the scheduler queues jobs on Redis"
+        )
+    connection = Redis.from_url(settings.redis_url)
+    queue_name = settings.queue_prefix + "maintenance"
+    if once:
+        job = Queue(queue_name, connection=connection).enqueue(jobs.housekeeping, job_timeout=600)
+        click.echo(f"queued housekeeping ({job.id}) on {queue_name}")
+        return
+    cron = CronScheduler(connection=connection, name=f"dispatch-{settings.queue_prefix or 'default'}")
+    cron.register(
+        jobs.housekeeping, queue_name=queue_name, interval=jobs.HOUSEKEEPING_EVERY_S, job_timeout=600
+    )
+    click.echo(
+        f"scheduler on {_safe_url(settings.redis_url)}: housekeeping every {jobs.HOUSEKEEPING_EVERY_S} s"
+    )
+    cron.start()  # type: ignore[no-untyped-call]
+
+
 @main.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", "full_name", required=True)

@@ -108,6 +108,7 @@ class InProcessQueue:
         self._jobs: dict[str, _Job] = {}
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def enqueue(
         self,
@@ -128,6 +129,17 @@ class InProcessQueue:
                 self._thread.start()
         self._pending.put(job)
         return job.id
+
+    def repeat(self, func: Callable[[], Any], *, every_s: float, queue_name: str) -> threading.Thread:
+        """Queue ``func`` every ``every_s`` seconds from a daemon thread (the embedded scheduler)."""
+
+        def loop() -> None:
+            while not self._stopping.wait(every_s):
+                self.enqueue(func, queue_name=queue_name)
+
+        thread = threading.Thread(target=loop, name=f"dispatch-every-{every_s:g}s", daemon=True)
+        thread.start()
+        return thread
 
     def cancel(self, job_id: str) -> None:
         """Skip the job if it has not started (a running job cannot be interrupted here)."""
@@ -168,5 +180,6 @@ class InProcessQueue:
                 job.done.set()
 
     def stop(self) -> None:
-        """Let the thread finish what is queued and end."""
+        """Let the thread finish what is queued and end (and stop repeating jobs)."""
+        self._stopping.set()
         self._pending.put(None)

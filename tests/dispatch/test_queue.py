@@ -138,3 +138,81 @@ def test_worker_command_needs_redis(database_url):
     )
     assert done.returncode != 0
     assert "set DISPATCH_REDIS_URL" in done.stderr
+
+
+def test_housekeeping_forgets_old_keys_and_off_shift_positions_and_keeps_the_rest(app, world, db_session):
+    from dispatch.idempotency.models import IdempotencyKey
+    from dispatch.positions.models import EngineerPosition
+
+    now = utcnow()
+    _revocations(db_session, expired=2, live=1, user_id=world.ids["user_admin"])
+    for key, age in (("old", timedelta(days=8)), ("fresh", timedelta(hours=1))):
+        db_session.add(
+            IdempotencyKey(
+                user_id=world.ids["user_engineer"],
+                key=key,
+                method="POST",
+                path="/x",
+                fingerprint="f",
+                status=200,
+                headers={},
+                body="{}",
+                created_at=now - age,
+            )
+        )
+    # e1 and e2 have shifts tomorrow, not now: their positions are no longer kept.
+    db_session.add(
+        EngineerPosition(
+            engineer_id=world.ids["e1"], latitude=53.4, longitude=-2.2, recorded_at=now, received_at=now
+        )
+    )
+    db_session.commit()
+    queue = InProcessQueue(db_session.get_bind())
+    job_id = queue.enqueue(jobs.housekeeping, queue_name="maintenance")
+    assert queue.wait(job_id) == "finished"
+    db_session.expire_all()
+    assert sorted(db_session.scalars(select(IdempotencyKey.key))) == ["fresh"]
+    assert db_session.scalar(select(func.count()).select_from(EngineerPosition)) == 0
+    assert _remaining(db_session) == ["new-0"]
+
+
+def test_the_embedded_worker_repeats_a_job(engine):
+    queue = InProcessQueue(engine)
+    ran: list[int] = []
+    queue.repeat(lambda: ran.append(1), every_s=0.05, queue_name="maintenance")
+    import time
+
+    deadline = time.monotonic() + 5
+    while len(ran) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    queue.stop()
+    assert len(ran) >= 3
+
+
+@pytest.mark.redis
+def test_scheduler_once_queues_housekeeping_for_the_workers(redis_url, database_url):
+    prefix = f"test-{uuid.uuid4().hex[:8]}:"
+    env = {
+        **os.environ,
+        "DISPATCH_ENV": "test",
+        "DISPATCH_DATABASE_URL": database_url,
+        "DISPATCH_REDIS_URL": redis_url,
+        "DISPATCH_QUEUE_PREFIX": prefix,
+        "DISPATCH_SECRET_KEY": TEST_SECRET,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "dispatch.cli", "scheduler", "--once"],
+        env=env,
+        cwd=repo_root(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"on {prefix}maintenance" in done.stdout
+    from rq import Queue
+
+    queued = Queue(f"{prefix}maintenance", connection=Redis.from_url(redis_url)).jobs
+    assert [j.func_name for j in queued] == ["dispatch.tasks.jobs.housekeeping"]
+    for job in queued:
+        job.delete()
