@@ -13,6 +13,7 @@ import concurrent.futures
 import itertools
 import multiprocessing
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -229,11 +230,16 @@ def _params(cfg: SearchConfig, time_limit_s: float) -> object:
     return params
 
 
+Improved = Callable[[list[list[int]]], None]
+"""Told the routes (model visit numbers per vehicle) each time the search finds a better plan."""
+
+
 def run_search(
     inp: RoutingInput,
     cfg: SearchConfig,
     time_limit_s: float,
     initial_routes: list[list[int]] | None = None,
+    on_improve: Improved | None = None,
 ) -> RoutingResult | None:
     """Build the model, search for ``time_limit_s`` and return the best routes found (or None)."""
     t0 = time.monotonic()
@@ -266,11 +272,19 @@ def run_search(
         return None
     objective = int(solution.ObjectiveValue())
     nodes = _routes(routing, manager, solution, len(inp.ready))
+    report = None
+    if on_improve is not None:
+        hook = on_improve
+
+        def report(found: list[list[int]]) -> None:
+            hook([[int(perm[node]) for node in r] for r in found])
+
+        report(nodes)
     steps = 0
     if cfg.lns:
         deadline = t0 + time_limit_s
         nodes, objective, steps = _ruin_and_recreate(
-            inp, perm, manager, routing, nodes, objective, cfg, deadline
+            inp, perm, manager, routing, nodes, objective, cfg, deadline, report
         )
     routes = [[int(perm[node]) for node in r] for r in nodes]
     served = {k for r in routes for k in r}
@@ -309,6 +323,7 @@ def _ruin_and_recreate(
     cost: int,
     cfg: SearchConfig,
     deadline: float,
+    report: Improved | None = None,
 ) -> tuple[list[list[int]], int, int]:
     """Remove a few related visits, let the local search put them back; anneal; keep the best.
 
@@ -327,6 +342,7 @@ def _ruin_and_recreate(
     travel = sum(int(sym[a, b]) for r in current for a, b in itertools.pairwise(r))
     temp0 = cfg.temperature * max(1, travel)
     steps = 0
+    reported = start
     while (now := time.monotonic()) < deadline - 0.02:
         steps += 1
         seed = int(rng.integers(n))
@@ -350,6 +366,11 @@ def _ruin_and_recreate(
             cost = new_cost
             if cost < best_cost:
                 best, best_cost = current, cost
+                if report is not None and now - reported >= REPORT_EVERY_S:
+                    report(best)
+                    reported = now
+    if report is not None:
+        report(best)
     return best, best_cost, steps
 
 
@@ -400,11 +421,16 @@ SHARE_ROUNDS = 1
 """With two searches: how many times they stop, and both go on from the better plan."""
 
 
+REPORT_EVERY_S = 0.5
+"""At most this often a search in this process reports a better plan."""
+
+
 def solve_routing(
     inp: RoutingInput,
     configs: list[SearchConfig],
     time_limit_s: float,
     initial_routes: list[list[int]] | None = None,
+    on_improve: Improved | None = None,
 ) -> RoutingResult | None:
     """Run the first config here and the second (if any) in another process; keep the best.
 
@@ -422,7 +448,7 @@ def solve_routing(
         cfgs = configs
         if r > 0 and start is not None:
             cfgs = [replace(c, warm_start=True, seed=c.seed + 101 * r) for c in configs]
-        found = _one_round(inp, cfgs, share, start)
+        found = _one_round(inp, cfgs, share, start, on_improve)
         offset = time.monotonic() - t0 - share
         first.extend(f.first_solution_s + offset for f in found if f.first_solution_s is not None and r == 0)
         for f in found:
@@ -440,11 +466,12 @@ def _one_round(
     configs: list[SearchConfig],
     time_limit_s: float,
     initial_routes: list[list[int]] | None,
+    on_improve: Improved | None = None,
 ) -> list[RoutingResult]:
     future = None
     if len(configs) > 1:
         future = _pool().submit(run_search, inp, configs[1], time_limit_s * 0.97, initial_routes)
-    results = [run_search(inp, configs[0], time_limit_s, initial_routes)]
+    results = [run_search(inp, configs[0], time_limit_s, initial_routes, on_improve)]
     if future is not None:
         try:
             results.append(future.result(timeout=time_limit_s + 30))

@@ -66,16 +66,18 @@ def solve(
 ) -> Plan:
     """Plan the day: every visit is on a route or listed as unassigned with its reason.
 
-    ``on_progress(elapsed_s, best_distance_m)`` is called whenever a better plan is known: the
-    greedy start, each improving round of a large day, and the final plan.
+    ``on_progress(elapsed_s, metres, placed)`` is called whenever a better plan is known (the
+    greedy start, the search's improvements at most twice a second, each round of a large day,
+    and the final plan): metres driven and visits on routes, since a plan that places fewer
+    visits can drive less.
     """
     t0 = time.monotonic()
     prep = prepare(problem)
     return _solve_prepared(prep, t0, time_limit_s, seed, configs, initial_routes, on_progress)
 
 
-ProgressHook = Callable[[float, int], None]
-"""Called with (seconds since the start, metres driven by the best plan known so far)."""
+ProgressHook = Callable[[float, int, int], None]
+"""Called with (seconds since the start, metres driven, visits placed) of the best plan known."""
 
 
 def evaluate(problem: Problem, routes: Mapping[str, Sequence[str]]) -> Plan:
@@ -123,9 +125,8 @@ def _solve_prepared(
     deadline = t0 + share * time_limit_s
     warm = _warm_start(problem, modelled, initial_routes)
     if on_progress is not None and modelled and problem.engineers:
-        on_progress(
-            time.monotonic() - t0, routes_distance(prep, greedy_start(prep, modelled, as_visits=True))
-        )
+        start = greedy_start(prep, modelled, as_visits=True)
+        on_progress(time.monotonic() - t0, routes_distance(prep, start), sum(map(len, start)))
     if modelled and problem.engineers and configs is None and len(modelled) >= opts.decompose_from:
         initial = None if warm is None else [[modelled[i] for i in r] for r in warm]
         routes, progress = solve_large(
@@ -139,7 +140,7 @@ def _solve_prepared(
             initial=initial,
             on_round=None
             if on_progress is None
-            else lambda rs: on_progress(time.monotonic() - t0, routes_distance(prep, rs)),
+            else lambda rs: on_progress(time.monotonic() - t0, routes_distance(prep, rs), sum(map(len, rs))),
         )
         stats = SolveStats(
             solver=f"ortools:parts({progress.rounds} rounds, {progress.parts_improved}/{progress.parts_tried} improved)",
@@ -147,7 +148,15 @@ def _solve_prepared(
             workers=workers,
         )
     elif modelled and problem.engineers:
-        routes, stats = _solve_whole(prep, modelled, t0, deadline, seed, configs, warm)
+        improved = None
+        if on_progress is not None:
+            hook = on_progress
+
+            def improved(found: list[list[int]]) -> None:
+                routes_now = [[modelled[i] for i in r] for r in found]
+                hook(time.monotonic() - t0, routes_distance(prep, routes_now), sum(map(len, routes_now)))
+
+        routes, stats = _solve_whole(prep, modelled, t0, deadline, seed, configs, warm, improved)
     if routes is None:
         routes = greedy_start(prep, modelled, as_visits=True)
         stats = replace(stats, solver="greedy-fallback")
@@ -165,7 +174,7 @@ def _solve_prepared(
             plan = greedy
     seconds = round(time.monotonic() - t0, 3)
     if on_progress is not None:
-        on_progress(seconds, plan.travel_distance)
+        on_progress(seconds, plan.travel_distance, plan.assigned)
     return replace(plan, stats=replace(plan.stats, seconds=seconds))
 
 
@@ -177,6 +186,7 @@ def _solve_whole(
     seed: int,
     configs: Sequence[str] | None,
     warm: list[list[int]] | None,
+    on_improve: _ortools.Improved | None = None,
 ) -> tuple[list[list[int]] | None, SolveStats]:
     """One OR-Tools model of the whole day (one or two searches in parallel)."""
     workers = max(1, prep.problem.options.workers)
@@ -188,7 +198,7 @@ def _solve_whole(
         warm = greedy_start(prep, modelled, reserve_breaks=reserve)
     ready_s = time.monotonic() - t0  # the warm start, if any, is a plan from here on
     budget = max(0.1, deadline - time.monotonic())
-    result = _ortools.solve_routing(inp, cfgs, budget, warm)
+    result = _ortools.solve_routing(inp, cfgs, budget, warm, on_improve)
     if warm is not None and (result is None or score(inp, warm) < result.objective):
         # The search lost its warm start (it can reject a start our own checks accept):
         # never return anything worse than the plan we started from.

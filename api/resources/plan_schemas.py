@@ -51,6 +51,7 @@ class ProgressSchema(Schema):
     time_limit_s = fields.Integer()
     fraction = fields.Float(metadata={"description": "0..1 of the time limit used"})
     best_distance_m = fields.Integer(allow_none=True, metadata={"description": "best plan so far, metres"})
+    best_assigned = fields.Integer(allow_none=True, metadata={"description": "orders that plan places"})
 
 
 def progress(plan: Plan) -> dict[str, Any]:
@@ -67,6 +68,7 @@ def progress(plan: Plan) -> dict[str, Any]:
         "time_limit_s": plan.time_limit_s,
         "fraction": round(fraction, 3),
         "best_distance_m": plan.best_distance_m,
+        "best_assigned": plan.best_assigned,
     }
 
 

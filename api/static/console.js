@@ -146,7 +146,7 @@ function showProgress(plan) {
   const p = plan.progress;
   $("progress-fill").style.width = `${Math.round(100 * p.fraction)}%`;
   $("progress-text").textContent = plan.status === "queued" ? "waiting for a worker…"
-    : `${p.elapsed_s.toFixed(0)} s of ${p.time_limit_s} s` + (p.best_distance_m ? ` · best so far ${km(p.best_distance_m)}` : "");
+    : `${p.elapsed_s.toFixed(0)} s of ${p.time_limit_s} s` + (p.best_distance_m ? ` · best so far ${p.best_assigned} orders, ${km(p.best_distance_m)}` : "");
   say(`Planning ${plan.day}…`);
 }
 

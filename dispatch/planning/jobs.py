@@ -107,6 +107,7 @@ def _compute(plan_id: int) -> str:
         plan.status = PlanStatus.READY
         plan.finished_at = utcnow()
         plan.best_distance_m = result.travel_distance
+        plan.best_assigned = result.assigned
     return "ready"
 
 
@@ -189,9 +190,9 @@ def latest_positions(session: Session, engineer_ids: list[int]) -> dict[int, tup
 
 
 @contextmanager
-def heartbeat(plan_id: int) -> Iterator[Callable[[float, int], None]]:
+def heartbeat(plan_id: int) -> Iterator[Callable[[float, int, int], None]]:
     """Record progress and liveness every few seconds while the block runs."""
-    best: list[int] = []
+    best: list[tuple[int, int]] = []
     stop = threading.Event()
     factory = current_factory()
 
@@ -201,7 +202,7 @@ def heartbeat(plan_id: int) -> Iterator[Callable[[float, int], None]]:
             if plan is not None and plan.status is PlanStatus.RUNNING:
                 plan.heartbeat_at = utcnow()
                 if best:
-                    plan.best_distance_m = best[-1]
+                    plan.best_distance_m, plan.best_assigned = best[-1]
 
     def loop() -> None:
         while not stop.wait(HEARTBEAT_S):
@@ -210,8 +211,8 @@ def heartbeat(plan_id: int) -> Iterator[Callable[[float, int], None]]:
             except Exception:  # a missed beat is not worth failing the plan for
                 log.warning("plan %s: heartbeat failed", plan_id, exc_info=True)
 
-    def report(_elapsed: float, distance: int) -> None:
-        best.append(distance)
+    def report(_elapsed: float, distance: int, placed: int) -> None:
+        best.append((distance, placed))
 
     thread = threading.Thread(target=loop, name=f"plan-{plan_id}-heartbeat", daemon=True)
     thread.start()

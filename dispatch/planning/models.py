@@ -63,6 +63,8 @@ class Plan(Timestamps, Base):
     finished_at: Mapped[datetime | None]
     best_distance_m: Mapped[int | None]
     """Metres driven by the best plan known so far (progress while running)."""
+    best_assigned: Mapped[int | None]
+    """Orders placed by that plan."""
     computed_at: Mapped[datetime | None]
     """When the orders were read: changes after this make publishing refuse them."""
     basis: Mapped[dict[str, Any] | None]

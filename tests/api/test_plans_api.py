@@ -58,6 +58,7 @@ def test_a_plan_runs_in_the_queue_and_writes_every_order_once(client, demo):
     assert plan["totals"]["assigned"] == len(placed) >= 32  # 4 of these 40 need skills only one engineer has
     assert plan["progress"]["fraction"] == 1.0
     assert plan["progress"]["best_distance_m"] == plan["totals"]["travel_distance_m"] > 0
+    assert plan["progress"]["best_assigned"] == plan["totals"]["assigned"]
     for route in plan["routes"]:
         starts = [s["starts_at"] for s in route["stops"]]
         assert starts == sorted(starts)

@@ -35,9 +35,9 @@ def test_a_promise_the_route_can_no_longer_keep_is_listed_with_a_reason():
 
 def test_progress_reports_the_best_distance_known_ending_with_the_plan():
     p = city_problem(generate_city(60, seed=3))
-    seen: list[tuple[float, int]] = []
-    plan = solve(p, time_limit_s=2, on_progress=lambda elapsed, metres: seen.append((elapsed, metres)))
-    assert len(seen) >= 2
-    assert seen[-1][1] == plan.travel_distance
-    assert all(metres > 0 for _, metres in seen)
-    assert [e for e, _ in seen] == sorted(e for e, _ in seen)
+    seen: list[tuple[float, int, int]] = []
+    plan = solve(p, time_limit_s=2, on_progress=lambda *figures: seen.append(figures))
+    assert len(seen) >= 3  # the greedy start, the search's first plan, the result
+    assert seen[-1][1:] == (plan.travel_distance, plan.assigned)
+    assert all(metres > 0 and placed > 0 for _, metres, placed in seen)
+    assert [e for e, *_ in seen] == sorted(e for e, *_ in seen)

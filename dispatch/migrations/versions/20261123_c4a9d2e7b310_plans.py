@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("heartbeat_at", dispatch.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", dispatch.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("best_distance_m", sa.Integer(), nullable=True),
+        sa.Column("best_assigned", sa.Integer(), nullable=True),
         sa.Column("computed_at", dispatch.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "basis",
