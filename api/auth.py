@@ -203,13 +203,7 @@ class Revoke(View):
     def post(self) -> dict[str, Any]:
         """Revoke the bearer token, access or refresh."""
         claims = get_jwt()
-        users.revoke_token(
-            database.session(),
-            jti=claims["jti"],
-            user_id=int(claims["sub"]),
-            token_type=claims["type"],
-            expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
-        )
+        revoke(claims)
         # Old revocations are useless once their tokens expire: let the worker forget them.
         jobs().enqueue(
             purge_expired_revocations, queue_name="maintenance", job_id="purge-expired-revocations"
@@ -228,3 +222,14 @@ class Me(View):
         """The logged-in user."""
         user: User = current_user
         return user
+
+
+def revoke(claims: dict[str, Any]) -> None:
+    """Put the token these claims come from on the revocation list (until it would expire)."""
+    users.revoke_token(
+        database.session(),
+        jti=claims["jti"],
+        user_id=int(claims["sub"]),
+        token_type=claims["type"],
+        expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
+    )

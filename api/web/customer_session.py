@@ -21,10 +21,9 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from api import database
+from api import auth, database
 from dispatch.access import Role
 from dispatch.config import Settings
-from dispatch.users import service as users
 from dispatch.users.models import User
 
 
@@ -77,14 +76,7 @@ def signed_in(user: User, response: WerkzeugResponse) -> Response:
 def signed_out(response: WerkzeugResponse) -> Response:
     """Revoke the cookie's token (if any) and clear the cookies."""
     if current_customer() is not None:
-        claims = get_jwt()
-        users.revoke_token(
-            database.session(),
-            jti=claims["jti"],
-            user_id=int(claims["sub"]),
-            token_type=claims["type"],
-            expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
-        )
+        auth.revoke(get_jwt())
         database.commit()
     out = make_response(response)
     unset_jwt_cookies(out)

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from dispatch.demo import loader
 from dispatch.planning.models import PlanRoute, PlanStop
-from tests.conftest import TEST_SECRET, repo_root
-from tests.dispatch.test_queue import redis_url  # noqa: F401 - the fixture
+from tests.conftest import repo_root
+from tests.dispatch.test_queue import cli_env, redis_url  # noqa: F401 - the fixture
 
 DAY = loader.next_working_day(datetime.now(ZoneInfo("Europe/London")).date())
 pytestmark = pytest.mark.redis
@@ -51,14 +51,7 @@ def rq_app(app_settings, redis_url, clean_db):  # noqa: F811 - the fixture
 
 
 def worker(app, database_url, *args, **kwargs):
-    env = {
-        **os.environ,
-        "DISPATCH_ENV": "test",
-        "DISPATCH_DATABASE_URL": database_url,
-        "DISPATCH_REDIS_URL": app.config["DISPATCH"].redis_url,
-        "DISPATCH_QUEUE_PREFIX": app.config["test.prefix"],
-        "DISPATCH_SECRET_KEY": TEST_SECRET,
-    }
+    env = cli_env(database_url, app.config["DISPATCH"].redis_url, app.config["test.prefix"])
     command = [sys.executable, "-m", "dispatch.cli", "worker", "--queue", "planning", *args]
     return subprocess.Popen(command, env=env, cwd=repo_root(), text=True, **kwargs)
 

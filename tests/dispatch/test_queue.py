@@ -32,6 +32,18 @@ def redis_url():
     return url
 
 
+def cli_env(database_url: str, redis_url: str, prefix: str) -> dict[str, str]:
+    """The environment of a `dispatch` command on the test database and Redis, under a queue prefix."""
+    return {
+        **os.environ,
+        "DISPATCH_ENV": "test",
+        "DISPATCH_DATABASE_URL": database_url,
+        "DISPATCH_REDIS_URL": redis_url,
+        "DISPATCH_QUEUE_PREFIX": prefix,
+        "DISPATCH_SECRET_KEY": TEST_SECRET,
+    }
+
+
 def _revocations(db_session, *, expired: int, live: int, user_id: int) -> None:
     now = utcnow()
     for i in range(expired):
@@ -94,14 +106,7 @@ def test_rq_worker_process_runs_jobs_from_redis(redis_url, database_url, world, 
     prefix = f"test-{uuid.uuid4().hex[:8]}:"
     queue = RQQueue(redis_url, prefix=prefix)
     job_id = queue.enqueue(jobs.purge_expired_revocations, queue_name="maintenance", timeout_s=60)
-    env = {
-        **os.environ,
-        "DISPATCH_ENV": "test",
-        "DISPATCH_DATABASE_URL": database_url,
-        "DISPATCH_REDIS_URL": redis_url,
-        "DISPATCH_QUEUE_PREFIX": prefix,
-        "DISPATCH_SECRET_KEY": TEST_SECRET,
-    }
+    env = cli_env(database_url, redis_url, prefix)
     done = subprocess.run(
         [sys.executable, "-m", "dispatch.cli", "worker", "--burst", "--queue", "maintenance"],
         env=env,
@@ -192,14 +197,7 @@ def test_the_embedded_worker_repeats_a_job(engine):
 @pytest.mark.redis
 def test_scheduler_once_queues_housekeeping_for_the_workers(redis_url, database_url):
     prefix = f"test-{uuid.uuid4().hex[:8]}:"
-    env = {
-        **os.environ,
-        "DISPATCH_ENV": "test",
-        "DISPATCH_DATABASE_URL": database_url,
-        "DISPATCH_REDIS_URL": redis_url,
-        "DISPATCH_QUEUE_PREFIX": prefix,
-        "DISPATCH_SECRET_KEY": TEST_SECRET,
-    }
+    env = cli_env(database_url, redis_url, prefix)
     done = subprocess.run(
         [sys.executable, "-m", "dispatch.cli", "scheduler", "--once"],
         env=env,
