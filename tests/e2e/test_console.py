@@ -102,6 +102,16 @@ def test_dispatcher_plans_adjusts_and_publishes_the_day(browser, console_server,
     if message.startswith("Moved to"):
         assert order["engineer"]["id"] == int(target)
         assert order["pinned"] is True
+    # During the day: re-plan from the published day; the page lists what would change.
+    page.click("#replan")
+    page.wait_for_function(
+        "/Plan \\d+ is ready/.test(document.querySelector('#message').textContent)", timeout=60_000
+    )
+    assert page.is_visible("#changes-card")
+    summary = page.locator("#changes li").first.inner_text()
+    assert "unchanged" in summary
+    assert int(summary.split(" unchanged")[0]) > 0  # a re-plan does not churn the published day
+    page.screenshot(path=str(artifacts / "console-replan.png"), full_page=True)
     assert outside == []
     context.close()
 
