@@ -201,3 +201,20 @@ def test_the_customer_sees_the_visit_report_with_photos_and_signature(client, wo
     # Another visit's id in the path, or someone else's visit: not found.
     assert client.get(f"/my/bookings/{world.ids['o_new']}/images/ph-1").status_code == 404
     assert client.get(f"/my/bookings/{world.ids['o_other']}/images/ph-1").status_code == 404
+
+
+def test_an_unfinished_visit_offers_the_customer_a_follow_up_booking(client, world):
+    from tests.api.test_fieldwork_api import act
+
+    oid = world.ids["o_site"]
+    assert act(client, world, oid, "incomplete", {"reason": "Needs a new pump, ordered"}).status_code == 200
+    client.post(
+        "/account/login", data={"email": "customer@example.com", "password": PASSWORD, "next": "/my/bookings"}
+    )
+    page = client.get(f"/my/bookings/{oid}").get_data(as_text=True)
+    assert "The job needs another visit" in page
+    link = page.split('id="book-follow-up" class="button" href="')[1].split('"')[0].replace("&amp;", "&")
+    form = client.get(link).get_data(as_text=True)
+    assert "Free times on" in form  # the free windows for the same service at the same address
+    assert "Follow-up of WO-" in form
+    assert "Needs a new pump, ordered" in form
