@@ -25,31 +25,20 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
-
 import optimizer
 from dispatch import migrate
-from dispatch.db import make_engine
+from dispatch.db import make_engine, scratch_schema
 from dispatch.demo import loader
 from dispatch.planning.problem import load_day
 
 SECRET = "bench-" + uuid.uuid4().hex + uuid.uuid4().hex
 
 
-def _fresh_database(url: str | None, workdir: Path) -> str:
-    if not url:
-        url = f"sqlite:///{workdir / 'bench.db'}"
-        migrate.upgrade(make_engine(url))
-        return url
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    sep = "&" if "?" in url else "?"
-    scoped = f"{url}{sep}options=-csearch_path%3D{schema}"
-    migrate.upgrade(make_engine(scoped))
-    return scoped
+def _migrated(url: str) -> str:
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
 
 
 def _json(response: Any) -> dict[str, Any]:
@@ -58,11 +47,18 @@ def _json(response: Any) -> dict[str, Any]:
 
 
 def run_size(orders: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Plan one demo day in a database of its own (a PostgreSQL schema dropped afterwards)."""
+    if not args.database_url:
+        return _run_size(orders, args, workdir, _migrated(f"sqlite:///{workdir / str(orders) / 'bench.db'}"))
+    with scratch_schema(args.database_url, "bench") as url:
+        return _run_size(orders, args, workdir, _migrated(url))
+
+
+def _run_size(orders: int, args: argparse.Namespace, workdir: Path, url: str) -> dict[str, Any]:
     """Plan one demo day through the app and the queue, then solve it directly."""
     from api import create_app
 
     day = loader.next_working_day(datetime.now(ZoneInfo("Europe/London")).date())
-    url = _fresh_database(args.database_url, workdir / str(orders))
     prefix = f"bench-{uuid.uuid4().hex[:8]}:" if args.redis_url else ""
     overrides = {
         "env": "test",
@@ -157,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--orders", type=int, nargs="+", default=[200, 1000])
     parser.add_argument("--time-limit", type=int, default=30)
-    parser.add_argument("--database-url", default="", help="PostgreSQL URL (a schema is made and left)")
+    parser.add_argument(
+        "--database-url", default="", help="PostgreSQL URL (each size gets a schema, dropped after)"
+    )
     parser.add_argument("--redis-url", default="", help="run the job on a dispatch worker over Redis")
     args = parser.parse_args(argv)
     where = ("PostgreSQL" if args.database_url else "SQLite") + (

@@ -31,9 +31,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PIL import Image
-from sqlalchemy import text
 
-from dispatch.db import make_engine
+from dispatch.db import make_engine, scratch_schema
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-engineer-password"
@@ -64,7 +63,7 @@ def seed(database_url: str, jobs: int) -> list[int]:
     from dispatch.access import SYSTEM, Role
     from dispatch.catalog import service as catalog
     from dispatch.customers import service as customers
-    from dispatch.db import make_engine, make_session_factory
+    from dispatch.db import make_session_factory
     from dispatch.engineers import service as engineers
     from dispatch.orders import actions
     from dispatch.orders import service as orders
@@ -257,20 +256,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     folder = Path(tempfile.mkdtemp(prefix="bench-sync-"))
-    url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
-    schema = ""
-    if url.startswith("postgresql"):  # a schema of its own, dropped at the end
-        schema = f"bench_{secrets.token_hex(4)}"
-        with make_engine(url).begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
     try:
-        return _run(args, folder, url)
+        if args.database_url.startswith("postgresql"):  # a schema of its own, dropped at the end
+            with scratch_schema(args.database_url, "bench") as url:
+                return _run(args, folder, url)
+        return _run(args, folder, args.database_url or f"sqlite:///{folder / 'bench.db'}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-        if schema:
-            with make_engine(args.database_url).begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 def _run(args: argparse.Namespace, folder: Path, url: str) -> int:

@@ -24,25 +24,23 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 import optimizer
 from dispatch import migrate
 from dispatch.access import SYSTEM
 from dispatch.booking.slots import Policy, candidate_windows, check
 from dispatch.catalog.models import ServiceType
-from dispatch.db import make_engine, make_session_factory
+from dispatch.db import make_engine, make_session_factory, scratch_schema
 from dispatch.demo.loader import load, next_working_day
 from dispatch.orders import actions
 from dispatch.planning.problem import load_day, row_id
@@ -239,26 +237,6 @@ def _hello_request(conn: http.client.HTTPConnection, _rng: random.Random) -> int
     return int(status)
 
 
-def _schema_url(base: str, schema: str) -> str:
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-
-
-@contextmanager
-def scratch_schema(base_url: str) -> Iterator[str]:
-    """A PostgreSQL schema of its own for the run (dropped afterwards); yields its URL."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _schema_url(base_url, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def _report_slots(timings: list[float], city: City, what: str) -> None:
     ms = [t * 1000 for t in timings]
     click.echo(
@@ -278,7 +256,7 @@ def http_benchmark(
     workers: int,
 ) -> None:
     """Bookings per second on gunicorn + PostgreSQL against a hello-world on the same settings."""
-    with scratch_schema(postgres_url) as url:
+    with scratch_schema(postgres_url, "bench") as url:
         engine = make_engine(url)
         city = build_city(engine, orders=orders, plan_seconds=plan_seconds, seed=seed)
         engine.dispose()

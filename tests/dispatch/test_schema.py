@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DatabaseError
 
 from dispatch import migrate
 from dispatch.access import SYSTEM
-from dispatch.db import make_engine
+from dispatch.db import make_engine, scratch_schema
 from dispatch.events import service as events
 from dispatch.events.models import AppendOnlyError, Event
 from dispatch.models import Base
-from tests.conftest import _postgres_url
 
 
 def test_autogenerate_finds_no_difference_between_models_and_migrations(engine):
@@ -33,15 +30,11 @@ def scratch_engine(engine, tmp_path):
         yield scratch
         scratch.dispose()
         return
-    schema = f"s_{uuid.uuid4().hex[:10]}"
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     base = engine.url.set(query={}).render_as_string(hide_password=False)
-    scratch = make_engine(_postgres_url(base, schema))
-    yield scratch
-    scratch.dispose()
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    with scratch_schema(base, "s") as url:
+        scratch = make_engine(url)
+        yield scratch
+        scratch.dispose()
 
 
 def test_migrations_go_down_to_nothing_and_up_again(scratch_engine):
