@@ -126,6 +126,9 @@ class StopSchema(Schema):
         ]
 
 
+STOPS = StopSchema(many=True)
+
+
 class RouteSchema(Schema):
     """One engineer's planned day."""
 
@@ -142,11 +145,9 @@ class RouteSchema(Schema):
 
     def timed_stops(self, route: Any) -> list[dict[str, Any]]:
         """Stops with their change against the published day."""
-        out = []
-        for stop in route.stops:
-            data: dict[str, Any] = StopSchema().dump(stop)
+        out: list[dict[str, Any]] = STOPS.dump(route.stops)
+        for data, stop in zip(out, route.stops, strict=True):
             data["change"] = planning.stop_change(stop, route.engineer_id)
-            out.append(data)
         return out
 
 

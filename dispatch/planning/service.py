@@ -19,8 +19,8 @@ from dispatch.db import utcnow
 from dispatch.engineers.models import Team
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.listing import Page, Sort, paginate
+from dispatch.orders import actions, states
 from dispatch.orders import service as orders
-from dispatch.orders import states
 from dispatch.orders.models import Order, OrderStatus, OrderTimeWindow
 from dispatch.planning.models import ACTIVE, Plan, PlanKind, PlanStatus, PlanStop
 from dispatch.planning.problem import PLANNABLE, UNDER_WAY, day_origin, teams_for
@@ -242,13 +242,13 @@ def publish(session: Session, *, actor: Actor, plan_id: int) -> Plan:
     for left in plan.unassigned:
         order = left.order
         if order.status in {OrderStatus.SCHEDULED, OrderStatus.DISPATCHED} and not order.pinned:
-            with orders.recording(session, actor=actor, order=order, action="unassign") as logged:
-                order.status = states.transition("unassign", order.status)
-                order.engineer_id = None
-                order.engineer = None
-                order.scheduled_start = None
-                order.sequence = None
-                logged.update({"plan_id": plan.id, "reason": left.reason, "detail": left.detail})
+            actions.unassign(
+                session,
+                actor=actor,
+                order_id=order.id,
+                expected_version=None,
+                reason=f"plan {plan.id} leaves it out ({left.reason}): {left.detail}",
+            )
     plan.status = PlanStatus.PUBLISHED
     plan.published_at = utcnow()
     plan.published_by = actor.user_id
