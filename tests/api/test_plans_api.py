@@ -167,18 +167,31 @@ def test_bad_plan_requests_say_what_is_wrong(client, demo, body, field):
 def test_moving_an_order_by_hand_is_checked_by_the_optimizer(client, demo):
     plan = wait_for(client, demo, ask(client, demo).headers["Location"])
     routes = sorted(plan["routes"], key=lambda r: len(r["stops"]))
-    source, target = routes[-1], routes[0]
-    stop = source["stops"][0]
-    moved = client.post(
-        f"/api/v1/plans/{plan['id']}/moves",
-        json={"order_id": stop["order_id"], "engineer_id": target["engineer_id"], "pinned": True},
-        headers=demo,
-    )
-    if moved.status_code == 409:
-        # The optimizer refused: it says who could take it instead, and the plan is unchanged.
-        assert "cannot take" in moved.json["message"]
-        assert client.get(f"/api/v1/plans/{plan['id']}", headers=demo).json["routes"] == plan["routes"]
-        return
+
+    def move_to(stop, engineer_id):
+        return client.post(
+            f"/api/v1/plans/{plan['id']}/moves",
+            json={"order_id": stop["order_id"], "engineer_id": engineer_id, "pinned": True},
+            headers=demo,
+        )
+
+    # Offer the busiest routes' jobs to the quietest engineer; where the optimizer refuses, the plan
+    # is unchanged and it names who could take the job instead: move it to one of those.
+    candidates = [(route, stop) for route in reversed(routes[1:]) for stop in route["stops"]]
+    for source, stop in candidates:
+        target = routes[0]
+        moved = move_to(stop, target["engineer_id"])
+        if moved.status_code == 409:
+            assert "cannot take" in moved.json["message"]
+            assert client.get(f"/api/v1/plans/{plan['id']}", headers=demo).json["routes"] == plan["routes"]
+            others = [
+                a for a in moved.json["errors"]["alternatives"] if a["engineer_id"] != source["engineer_id"]
+            ]
+            if not others:
+                continue  # only its own engineer can keep this job's window: try the next job
+            target = {"engineer_id": others[0]["engineer_id"]}
+            moved = move_to(stop, target["engineer_id"])
+        break
     assert moved.status_code == 200, moved.json
     after = {r["engineer_id"]: r for r in moved.json["routes"]}
     now_on = [s for s in after[target["engineer_id"]]["stops"] if s["order_id"] == stop["order_id"]]
