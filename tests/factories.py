@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask_jwt_extended import create_access_token
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from dispatch.access import SYSTEM, Actor, Role
 from dispatch.catalog import service as catalog
 from dispatch.customers import service as customers
+from dispatch.demo import loader
 from dispatch.engineers import service as engineers
 from dispatch.orders import actions
 from dispatch.orders import service as orders
@@ -229,3 +230,20 @@ def build_world(session: Session, app: Any) -> World:
             w.headers[role] = {"Authorization": f"Bearer {token}"}
             w.actors[role] = users.actor_for(user)
     return w
+
+
+def load_demo_day(app: Any, orders: int, day: date) -> None:
+    """The demo city's day (its engineers, shifts, orders and demo logins) in the app's database."""
+    session = app.extensions["dispatch.db"].sessions()
+    try:
+        loader.load(session, orders_count=orders, day=day)
+        session.commit()
+    finally:
+        session.close()
+
+
+def demo_headers(client: Any, role: str = "dispatcher") -> dict[str, str]:
+    """The bearer header of a demo login, got by logging in as a user would."""
+    login = next(x for x in loader.DEMO_LOGINS if x.role == role)
+    response = client.post("/api/v1/auth/login", json={"email": login.email, "password": login.password})
+    return {"Authorization": f"Bearer {response.json['access_token']}"}

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dispatch.demo import loader
+from tests.factories import demo_headers, load_demo_day
 
 TZ = ZoneInfo("Europe/London")
 DAY = loader.next_working_day(datetime.now(TZ).date())
@@ -17,16 +18,8 @@ DAY = loader.next_working_day(datetime.now(TZ).date())
 @pytest.fixture
 def demo(app, client):
     """A small demo day (40 orders, 40 engineers) and a dispatcher's header."""
-    session = app.extensions["dispatch.db"].sessions()
-    try:
-        loader.load(session, orders_count=40, day=DAY)
-        session.commit()
-    finally:
-        session.close()
-    token = client.post(
-        "/api/v1/auth/login", json={"email": "dispatcher@example.com", "password": "demo-dispatch-1"}
-    ).json["access_token"]
-    return {"Authorization": f"Bearer {token}"}
+    load_demo_day(app, 40, DAY)
+    return demo_headers(client)
 
 
 def wait_for(client, headers, location, statuses=("ready", "failed", "cancelled"), timeout=60):
@@ -235,15 +228,8 @@ def test_a_move_that_breaks_a_window_is_refused_with_alternatives(client, demo, 
 
 
 def test_engineers_and_customers_cannot_plan(client, demo):
-    for email, password in (
-        ("engineer@example.com", "demo-engineer-1"),
-        ("customer@example.com", "demo-customer-1"),
-    ):
-        token = client.post("/api/v1/auth/login", json={"email": email, "password": password}).json[
-            "access_token"
-        ]
-        response = ask(client, {"Authorization": f"Bearer {token}"})
-        assert response.status_code == 403
+    for role in ("engineer", "customer"):
+        assert ask(client, demo_headers(client, role)).status_code == 403
 
 
 def test_replan_starts_an_engineer_from_their_last_known_position(client, demo, app):

@@ -20,6 +20,7 @@ from dispatch.demo import loader
 from dispatch.planning.models import PlanRoute, PlanStop
 from tests.conftest import repo_root
 from tests.dispatch.test_queue import cli_env, redis_url  # noqa: F401 - the fixture
+from tests.factories import demo_headers, load_demo_day
 
 DAY = loader.next_working_day(datetime.now(ZoneInfo("Europe/London")).date())
 pytestmark = pytest.mark.redis
@@ -34,17 +35,8 @@ def rq_app(app_settings, redis_url, clean_db):  # noqa: F811 - the fixture
     app = create_app(
         {**app_settings, "redis_url": redis_url, "queue_prefix": prefix, "plan_stale_after_s": 3}
     )
-    session = app.extensions["dispatch.db"].sessions()
-    try:
-        loader.load(session, orders_count=60, day=DAY)
-        session.commit()
-    finally:
-        session.close()
-    client = app.test_client()
-    token = client.post(
-        "/api/v1/auth/login", json={"email": "dispatcher@example.com", "password": "demo-dispatch-1"}
-    ).json["access_token"]
-    app.config["test.headers"] = {"Authorization": f"Bearer {token}"}
+    load_demo_day(app, 60, DAY)
+    app.config["test.headers"] = demo_headers(app.test_client())
     app.config["test.prefix"] = prefix
     yield app
     app.extensions["dispatch.db"].engine.dispose()

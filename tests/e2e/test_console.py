@@ -11,6 +11,7 @@ from werkzeug.serving import make_server
 
 from dispatch.demo import loader
 from tests.e2e.conftest import block_outside
+from tests.factories import demo_headers, load_demo_day
 
 pytestmark = pytest.mark.browser
 DAY = loader.next_working_day(datetime.now(ZoneInfo("Europe/London")).date())
@@ -23,12 +24,7 @@ def console_server(app_settings, clean_db):
     from api import create_app
 
     app = create_app({**app_settings, "map_tile_url": DEAD_TILES, "map_attribution": "test tiles"})
-    session = app.extensions["dispatch.db"].sessions()
-    try:
-        loader.load(session, orders_count=40, day=DAY)
-        session.commit()
-    finally:
-        session.close()
+    load_demo_day(app, 40, DAY)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -94,10 +90,7 @@ def test_dispatcher_plans_adjusts_and_publishes_the_day(browser, console_server,
     page.wait_for_function("document.querySelector('#message').textContent.startsWith('Published')")
     assert page.locator("#publish").is_disabled()
     client = app.test_client()
-    token = client.post(
-        "/api/v1/auth/login", json={"email": "dispatcher@example.com", "password": "demo-dispatch-1"}
-    ).json["access_token"]
-    order = client.get(f"/api/v1/orders/{order_id}", headers={"Authorization": f"Bearer {token}"}).json
+    order = client.get(f"/api/v1/orders/{order_id}", headers=demo_headers(client)).json
     assert order["status"] == "dispatched"
     if message.startswith("Moved to"):
         assert order["engineer"]["id"] == int(target)
