@@ -7,6 +7,9 @@ const API = "/api/v1";
 const COLORS = ["#0b5cad", "#1f7a3d", "#b54708", "#7a2e98", "#c2185b", "#00838f", "#5d4037", "#3949ab",
   "#689f38", "#d84315", "#455a64", "#8e24aa", "#00695c", "#f9a825", "#6d4c41", "#1565c0"];
 const $ = (id) => document.getElementById(id);
+/* The page's settings come as data attributes on <body> (no inline script: see the CSP). */
+const CONFIG = { tileUrl: document.body.dataset.tileUrl || "", attribution: document.body.dataset.attribution || "",
+  timeZone: document.body.dataset.timeZone };
 const state = { token: sessionStorage.getItem("console.token"), plan: null, engineers: {}, shifts: [],
   selected: null, poll: null, map: null, layers: null };
 
@@ -40,7 +43,7 @@ function say(text, error = false) {
 }
 
 function time(iso, tz) {
-  return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: tz || window.CONSOLE.timeZone })
+  return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: tz || CONFIG.timeZone })
     .format(new Date(iso));
 }
 
@@ -167,8 +170,8 @@ $("publish").addEventListener("click", async () => {
 function setupMap() {
   if (state.map) return;
   state.map = L.map("map", { zoomControl: true, preferCanvas: false }).setView([53.48, -2.24], 11);
-  if (window.CONSOLE.tileUrl) {
-    L.tileLayer(window.CONSOLE.tileUrl, { attribution: window.CONSOLE.attribution, maxZoom: 19 }).addTo(state.map);
+  if (CONFIG.tileUrl) {
+    L.tileLayer(CONFIG.tileUrl, { attribution: CONFIG.attribution, maxZoom: 19 }).addTo(state.map);
   }
   state.layers = L.layerGroup().addTo(state.map);
 }

@@ -11,6 +11,7 @@ from werkzeug.serving import make_server
 
 from dispatch.demo import loader
 from tests.e2e.conftest import block_outside
+from tests.e2e.csp import watch_csp
 from tests.factories import demo_headers, load_demo_day
 
 pytestmark = pytest.mark.browser
@@ -37,13 +38,14 @@ def test_dispatcher_plans_adjusts_and_publishes_the_day(browser, console_server,
     base, app = console_server
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     outside = block_outside(context, base, "http://127.0.0.1:9/")
+    blocked = watch_csp(context)
     page = context.new_page()
     page.goto(f"{base}/console")
     page.fill("#email", "dispatcher@example.com")
     page.fill("#password", "demo-dispatch-1")
     page.click("#login-form button[type=submit]")
     page.wait_for_selector("#app:not([hidden])")
-    page.wait_for_function("document.querySelector('#message').textContent.includes('No plan')")
+    page.wait_for_function("() => document.querySelector('#message').textContent.includes('No plan')")
     page.fill("#day", DAY.isoformat())
     page.select_option("#time-limit", "5")
     page.click("#plan")
@@ -51,7 +53,7 @@ def test_dispatcher_plans_adjusts_and_publishes_the_day(browser, console_server,
     page.wait_for_selector("#progress:not([hidden])", timeout=10_000)
     assert page.is_disabled("#plan")
     page.wait_for_function(
-        "document.querySelector('#message').textContent.includes('is ready')", timeout=60_000
+        "() => document.querySelector('#message').textContent.includes('is ready')", timeout=60_000
     )
     routes = page.locator(".tl-row").count()
     assert routes >= 5
@@ -76,7 +78,7 @@ def test_dispatcher_plans_adjusts_and_publishes_the_day(browser, console_server,
     page.check("#move-pin")
     page.click("#move")
     page.wait_for_function(
-        "/Moved to|cannot take/.test(document.querySelector('#message').textContent)", timeout=15_000
+        "() => /Moved to|cannot take/.test(document.querySelector('#message').textContent)", timeout=15_000
     )
     message = page.inner_text("#message")
     page.screenshot(path=str(artifacts / "console-moved.png"), full_page=False)
@@ -87,7 +89,7 @@ def test_dispatcher_plans_adjusts_and_publishes_the_day(browser, console_server,
         assert "Could go to" in message or "cannot take" in message
 
     page.click("#publish")
-    page.wait_for_function("document.querySelector('#message').textContent.startsWith('Published')")
+    page.wait_for_function("() => document.querySelector('#message').textContent.startsWith('Published')")
     assert page.locator("#publish").is_disabled()
     client = app.test_client()
     order = client.get(f"/api/v1/orders/{order_id}", headers=demo_headers(client)).json
@@ -98,7 +100,7 @@ def test_dispatcher_plans_adjusts_and_publishes_the_day(browser, console_server,
     # During the day: re-plan from the published day; the page lists what would change.
     page.click("#replan")
     page.wait_for_function(
-        "/Plan \\d+ is ready/.test(document.querySelector('#message').textContent)", timeout=60_000
+        "() => /Plan \\d+ is ready/.test(document.querySelector('#message').textContent)", timeout=60_000
     )
     assert page.is_visible("#changes-card")
     summary = page.locator("#changes li").first.inner_text()
@@ -106,6 +108,7 @@ def test_dispatcher_plans_adjusts_and_publishes_the_day(browser, console_server,
     assert int(summary.split(" unchanged")[0]) > 0  # a re-plan does not churn the published day
     page.screenshot(path=str(artifacts / "console-replan.png"), full_page=True)
     assert outside == []
+    assert blocked == []  # the map, the timeline and every control work under the CSP
     context.close()
 
 
@@ -117,6 +120,8 @@ def test_the_console_is_for_dispatchers(browser, console_server):
     page.fill("#email", "engineer@example.com")
     page.fill("#password", "demo-engineer-1")
     page.click("#login-form button[type=submit]")
-    page.wait_for_function("document.querySelector('#login-error').textContent.includes('for dispatchers')")
+    page.wait_for_function(
+        "() => document.querySelector('#login-error').textContent.includes('for dispatchers')"
+    )
     assert page.is_hidden("#app")
     context.close()

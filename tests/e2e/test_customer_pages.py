@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from dispatch.access import SYSTEM
 from dispatch.orders import actions
 from tests.booking_world import build, committed, days_ahead
+from tests.e2e.csp import watch_csp
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -36,6 +37,7 @@ def test_book_follow_move_and_cancel_a_visit_on_a_phone(app, live_server, browse
     w = committed(app, lambda s: build(s, app, day=days_ahead(3)))
     ctx = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     ctx.route(re.compile(r"^(?!http://127\.0\.0\.1).*"), lambda route: route.abort())  # no internet
+    blocked = watch_csp(ctx)
     page = ctx.new_page()
     try:
         # Booking needs an account: the page sends us to log in and back.
@@ -129,5 +131,6 @@ def test_book_follow_move_and_cancel_a_visit_on_a_phone(app, live_server, browse
         assert missing is not None
         assert missing.status == 404
         assert "cannot find this visit" in page.content()
+        assert blocked == []  # every step above worked under the Content-Security-Policy
     finally:
         ctx.close()
