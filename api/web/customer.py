@@ -25,7 +25,7 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from api import database
+from api import database, idempotency
 from api.resources.attachments import store as attachment_store
 from api.resources.sites import geocoder
 from api.web import customer_session as account
@@ -36,7 +36,8 @@ from dispatch.booking import tracking
 from dispatch.booking.slots import Policy, Slot
 from dispatch.catalog.models import ServiceType
 from dispatch.config import Settings
-from dispatch.errors import Conflict, DomainError, NotFound
+from dispatch.errors import Conflict, DomainError, Invalid, NotFound
+from dispatch.idempotency.service import KeyInProgress, check_key
 from dispatch.orders import service as orders
 from dispatch.orders.models import Order, OrderStatus
 from dispatch.sites import service as sites
@@ -60,6 +61,7 @@ def init_app(app: Flask) -> None:
     """Register the pages and set the cookie side of flask-jwt-extended (headers stay as they are)."""
     account.configure(app)
     app.jinja_env.filters["local"] = _local
+    app.jinja_env.globals["new_form_key"] = idempotency.new_key
     app.register_blueprint(bp)
 
 
@@ -214,10 +216,14 @@ def _place_of(user: User, values: Any) -> tuple[booking.Place, Site | None]:
 
 @bp.post("/book")
 def book_submit() -> Page:
-    """Book the chosen window; if it has just gone, show the windows still free."""
+    """Book the chosen window once per form; if it has just gone, show the windows still free."""
     user = account.current_customer()
     if user is None:
         return account.login_first()
+    return _once(user, lambda: _book(user))
+
+
+def _book(user: User) -> Page:
     form = request.form
     session = database.session()
     try:
@@ -250,8 +256,49 @@ def book_submit() -> Page:
             message=message,
             back=url_for("customer.book"),
         )
-    database.commit()
     return redirect(url_for("customer.booking_page", order_id=order.id, booked=1))
+
+
+def _once(user: User, change: Any) -> Page:
+    """Make the change a form asks for once per form, then commit.
+
+    The form carries a key made when it was rendered, so a double click, a resubmit after the back
+    button or a retry gets the first answer again instead of doing it twice. A refusal (a 4xx page) is
+    not kept: the same form may be sent again once the customer has put it right.
+    """
+    raw = request.form.get(idempotency.FORM_FIELD, "").strip()
+    if not raw:
+        page = change()
+        database.commit()
+        return page  # type: ignore[no-any-return]
+    try:
+        page = idempotency.run_once(
+            user_id=user.id,
+            key=check_key(raw),
+            fingerprint=idempotency.form_fingerprint(),
+            view=change,
+        )
+    except KeyInProgress:
+        database.session().rollback()
+        return _render(
+            "message.html",
+            409,
+            title="Still working on it",
+            message="We are still saving what you sent a moment ago. Please look at your visits in a minute.",
+            back=url_for("customer.bookings"),
+        )
+    except Invalid:
+        database.session().rollback()
+        return _render(
+            "message.html",
+            409,
+            title="This form was already sent",
+            message="Nothing new was done, because this form was already sent once. "
+            "Your visits are listed on the next page; to make another change, start again from there.",
+            back=url_for("customer.bookings"),
+        )
+    database.commit()
+    return page
 
 
 def _retry_page(user: User, exc: Conflict) -> Page:
@@ -366,6 +413,10 @@ def cancel(order_id: int) -> Page:
     user = account.current_customer()
     if user is None:
         return account.login_first()
+    return _once(user, lambda: _cancel(user, order_id))
+
+
+def _cancel(user: User, order_id: int) -> Page:
     session = database.session()
     reason = (request.form.get("reason") or "").strip() or "cancelled by the customer"
     try:
@@ -381,37 +432,41 @@ def cancel(order_id: int) -> Page:
             message=exc.message,
             back=url_for("customer.booking_page", order_id=order_id),
         )
-    database.commit()
     return redirect(url_for("customer.booking_page", order_id=order_id, message="Your visit is cancelled."))
 
 
 @bp.route("/my/bookings/<int:order_id>/reschedule", methods=["GET", "POST"])
 def reschedule(order_id: int) -> Page:
-    """Pick another window for the visit."""
+    """Pick another window for the visit (once per form)."""
     user = account.current_customer()
     if user is None:
         return account.login_first()
-    session = database.session()
     order = _mine(user, order_id)
-    tz = order.site.time_zone
-    error = None
     if request.method == "POST":
-        try:
-            window = orders.Window(
-                datetime.fromisoformat(request.form["starts_at"]),
-                datetime.fromisoformat(request.form["ends_at"]),
-            )
-            booking.reschedule(
-                session, actor=_actor(user), order_id=order_id, window=window, policy=_policy()
-            )
-        except (DomainError, KeyError, ValueError) as exc:
-            session.rollback()
-            error = exc.message if isinstance(exc, DomainError) else "Please choose a window."
-        else:
-            database.commit()
-            return redirect(
-                url_for("customer.booking_page", order_id=order_id, message="Your visit has moved.")
-            )
+        return _once(user, lambda: _move(user, order))
+    return _reschedule_page(user, order, error=None)
+
+
+def _move(user: User, order: Order) -> Page:
+    """Move the visit to the posted window: the visit's page, or the choice again with what was wrong."""
+    order_id = order.id
+    try:
+        window = orders.Window(
+            datetime.fromisoformat(request.form["starts_at"]),
+            datetime.fromisoformat(request.form["ends_at"]),
+        )
+        booking.reschedule(
+            database.session(), actor=_actor(user), order_id=order_id, window=window, policy=_policy()
+        )
+    except (DomainError, KeyError, ValueError) as exc:
+        database.session().rollback()
+        error = exc.message if isinstance(exc, DomainError) else "Please choose a window."
+        return _reschedule_page(user, _mine(user, order_id), error=error)
+    return redirect(url_for("customer.booking_page", order_id=order_id, message="Your visit has moved."))
+
+
+def _reschedule_page(user: User, order: Order, *, error: str | None) -> Page:
+    tz = order.site.time_zone
     day = _day(request.values.get("day"), tz)
     slots: list[Slot] = []
     try:
@@ -420,7 +475,7 @@ def reschedule(order_id: int) -> Page:
         )
         slots = _chronological(
             booking.find_slots(
-                session,
+                database.session(),
                 actor=_actor(user),
                 service_type_id=order.service_type_id,
                 day=day,

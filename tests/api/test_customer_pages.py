@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -218,3 +219,54 @@ def test_an_unfinished_visit_offers_the_customer_a_follow_up_booking(client, wor
     assert "Free times on" in form  # the free windows for the same service at the same address
     assert "Follow-up of WO-" in form
     assert "Needs a new pump, ordered" in form
+
+
+def _slot_form(client: Any, w: Any) -> dict[str, str]:
+    """The booking form as the page renders it, with the first free time chosen."""
+    query = {"service_type_id": w.ids["boiler-service"], "site_id": w.ids["s1"], "day": w.day.isoformat()}
+    html = client.get("/book", query_string=query).get_data(as_text=True)
+    form = html.split('id="slots"')[1].split("</form>")[0]
+    fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', form))
+    start, end = re.findall(r'data-start="([^"]+)" data-end="([^"]+)"', form)[0]
+    return {**fields, "starts_at": start, "ends_at": end}
+
+
+def _orders(client: Any, w: Any) -> list[int]:
+    return [o["id"] for o in client.get("/api/v1/orders", headers=w.headers["dispatcher"]).json]
+
+
+def test_a_booking_form_sent_twice_books_one_visit(client, bw):
+    _log_in(client)
+    form = _slot_form(client, bw)
+    assert len(form["idempotency_key"]) >= 32  # made when the form was rendered
+    first = client.post("/book", data=form)
+    assert first.status_code == 302
+    again = client.post("/book", data=form)  # a double click, or the back button and "Book" again
+    assert again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert len(_orders(client, bw)) == 1
+    # The same form with another window changed by hand: nothing is booked, and the page says why.
+    changed = client.post("/book", data={**form, "description": "changed my mind"})
+    assert changed.status_code == 409
+    assert "already sent" in changed.get_data(as_text=True)
+    assert len(_orders(client, bw)) == 1
+    # A new form (a new key) books a new visit.
+    assert client.post("/book", data=_slot_form(client, bw)).status_code == 302
+    assert len(_orders(client, bw)) == 2
+
+
+def test_a_cancel_form_sent_twice_cancels_once_and_says_so_both_times(client, bw):
+    order_id = _booked(client, bw)
+    _log_in(client)
+    html = client.get(f"/my/bookings/{order_id}").get_data(as_text=True)
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', html)
+    assert key is not None
+    form = {"csrf_token": client.get_cookie("csrf_access_token").value, "idempotency_key": key[1]}
+    first = client.post(f"/my/bookings/{order_id}/cancel", data=form)
+    again = client.post(f"/my/bookings/{order_id}/cancel", data=form)
+    assert first.status_code == again.status_code == 302
+    assert "Your+visit+is+cancelled" in again.headers["Location"]
+    assert _status(client, bw, order_id) == "cancelled"
+    events = client.get(f"/api/v1/orders/{order_id}/events", headers=bw.headers["dispatcher"]).json
+    assert [e["action"] for e in events].count("cancel") == 1
