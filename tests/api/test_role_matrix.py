@@ -233,6 +233,7 @@ ROWS: list[Row] = [
         lambda w: {"day": "2030-01-07", "time_limit_s": 1},
     ),
     Row("GET", "/plans", (OK, OK, DENIED, DENIED, DENIED)),
+    Row("GET", "/live-day?day=2030-01-07", (OK, OK, DENIED, DENIED, DENIED)),
     Row("GET", "/plans/{plan}", (OK, OK, DENIED, DENIED, DENIED)),
     Row("DELETE", "/plans/{plan}", (OK, OK, DENIED, DENIED, DENIED)),
     Row("POST", "/plans/{plan}/publish", (OK, OK, DENIED, DENIED, DENIED)),
