@@ -29,6 +29,8 @@ from api import database, idempotency
 from api.resources.attachments import store as attachment_store
 from api.resources.sites import geocoder
 from api.web import customer_session as account
+from api.web import errors as web_errors
+from api.web import wording
 from dispatch.access import Role
 from dispatch.attachments import service as attachments
 from dispatch.booking import service as booking
@@ -60,6 +62,7 @@ Page = str | WerkzeugResponse | tuple[str, int]
 def init_app(app: Flask) -> None:
     """Register the pages and set the cookie side of flask-jwt-extended (headers stay as they are)."""
     account.configure(app)
+    web_errors.init_app(app)
     app.jinja_env.filters["local"] = _local
     app.jinja_env.globals["new_form_key"] = idempotency.new_key
     app.register_blueprint(bp)
@@ -74,6 +77,11 @@ def _policy() -> Policy:
     return Policy.from_settings(_settings())
 
 
+def _say(error: DomainError) -> str:
+    """The refusal in the customer's words (see :mod:`api.web.wording`)."""
+    return wording.for_customers(error, settings=_settings(), can_look_up_addresses=geocoder() is not None)
+
+
 def _local(moment: datetime | None, time_zone: str, fmt: str = "%a %-d %b, %H:%M") -> str:
     """A UTC instant as people read it in the site's time zone."""
     if moment is None:
@@ -83,6 +91,18 @@ def _local(moment: datetime | None, time_zone: str, fmt: str = "%a %-d %b, %H:%M
 
 def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     return render_template(f"customer/{template}", **context), status
+
+
+@bp.context_processor
+def _company() -> dict[str, Any]:
+    """Every customer page knows the company's name and phone number, and the change policy."""
+    settings = _settings()
+    return {"company": settings, "change_hours": settings.booking_change_hours, "fixed_once_booked": _fixed}
+
+
+def _fixed(starts_at: datetime) -> bool:
+    """Whether a visit in a window starting then could no longer be moved or cancelled online once booked."""
+    return datetime.now(UTC) > starts_at - timedelta(hours=_policy().change_hours)
 
 
 @bp.after_app_request
@@ -189,7 +209,7 @@ def book() -> Page:
                 )
             )
         except (DomainError, ValueError) as exc:
-            context["error"] = exc.message if isinstance(exc, DomainError) else "Please check the form."
+            context["error"] = _say(exc) if isinstance(exc, DomainError) else "Please check the form."
     return _render("book.html", **context)
 
 
@@ -248,7 +268,7 @@ def _book(user: User) -> Page:
         return _retry_page(user, exc)
     except (DomainError, KeyError, ValueError) as exc:
         session.rollback()
-        message = exc.message if isinstance(exc, DomainError) else "Please choose a window and try again."
+        message = _say(exc) if isinstance(exc, DomainError) else "Please choose a time and try again."
         return _render(
             "message.html",
             422,
@@ -340,9 +360,23 @@ def bookings() -> Page:
     user = account.current_customer()
     if user is None:
         return account.login_first()
-    stmt = select(Order).where(Order.customer_id == user.customer_id).order_by(Order.id.desc()).limit(50)
+    stmt = select(Order).where(Order.customer_id == user.customer_id).order_by(Order.id.desc()).limit(200)
     mine = list(database.session().scalars(stmt))
-    return _render("bookings.html", orders=mine, user=user, csrf=account.csrf())
+    coming = sorted((o for o in mine if o.status not in _DONE), key=_visit_date)
+    earlier = sorted((o for o in mine if o.status in _DONE), key=_visit_date, reverse=True)
+    return _render(
+        "bookings.html",
+        coming=coming,
+        earlier=earlier,
+        headlines=tracking.HEADLINES,
+        user=user,
+        csrf=account.csrf(),
+    )
+
+
+def _visit_date(order: Order) -> datetime:
+    """When the visit is (its first window), for sorting the customer's list by visit date."""
+    return order.time_windows[0].starts_at if order.time_windows else order.created_at
 
 
 def _mine(user: User, order_id: int) -> Order:
@@ -429,7 +463,7 @@ def _cancel(user: User, order_id: int) -> Page:
             "message.html",
             409,
             title="This visit cannot be cancelled online",
-            message=exc.message,
+            message=_say(exc),
             back=url_for("customer.booking_page", order_id=order_id),
         )
     return redirect(url_for("customer.booking_page", order_id=order_id, message="Your visit is cancelled."))
@@ -460,7 +494,7 @@ def _move(user: User, order: Order) -> Page:
         )
     except (DomainError, KeyError, ValueError) as exc:
         database.session().rollback()
-        error = exc.message if isinstance(exc, DomainError) else "Please choose a window."
+        error = _say(exc) if isinstance(exc, DomainError) else "Please choose a time."
         return _reschedule_page(user, _mine(user, order_id), error=error)
     return redirect(url_for("customer.booking_page", order_id=order_id, message="Your visit has moved."))
 
@@ -485,7 +519,7 @@ def _reschedule_page(user: User, order: Order, *, error: str | None) -> Page:
             )
         )
     except DomainError as exc:
-        error = error or exc.message
+        error = error or _say(exc)
     current = order.time_windows[0].starts_at if order.time_windows else None
     slots = [s for s in slots if s.starts_at != current]  # moving to the same window changes nothing
     return _render(

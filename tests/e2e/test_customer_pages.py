@@ -127,6 +127,17 @@ def test_book_follow_move_and_cancel_a_visit_on_a_phone(app, live_server, browse
         assert track.locator("#status").inner_text() == "Visit cancelled"
         anonymous.close()
 
+        # Your visits: by visit date, in plain words.
+        page.goto(f"{live_server}/my/bookings")
+        assert page.locator("#earlier .status").first.inner_text() == "Visit cancelled"
+        page.screenshot(path=str(artifacts / "customer-7-visits.png"), full_page=True)
+        # A mistyped address is a friendly page, not an error payload.
+        lost = page.goto(f"{live_server}/my/bokings")
+        assert lost is not None
+        assert lost.status == 404
+        assert page.locator("h1").inner_text() == "We cannot find that page"
+        page.screenshot(path=str(artifacts / "customer-8-not-found.png"), full_page=True)
+
         # An unknown link is a plain 404 page.
         missing = page.goto(f"{live_server}/track/not-a-real-link")
         assert missing is not None
