@@ -286,15 +286,18 @@ def _once(user: User, change: Any) -> Page:
     button or a retry gets the first answer again instead of doing it twice. A refusal (a 4xx page) is
     not kept: the same form may be sent again once the customer has put it right.
     """
-    raw = request.form.get(idempotency.FORM_FIELD, "").strip()
-    if not raw:
+    try:
+        key = check_key(request.form.get(idempotency.FORM_FIELD, "").strip())
+    except Invalid:
+        key = None  # no key (or a mangled one): the change runs as it would without
+    if key is None:
         page = change()
         database.commit()
         return page  # type: ignore[no-any-return]
     try:
         page = idempotency.run_once(
             user_id=user.id,
-            key=check_key(raw),
+            key=key,
             fingerprint=idempotency.form_fingerprint(),
             view=change,
         )
