@@ -283,8 +283,9 @@ def _once(user: User, change: Any) -> Page:
     """Make the change a form asks for once per form, then commit.
 
     The form carries a key made when it was rendered, so a double click, a resubmit after the back
-    button or a retry gets the first answer again instead of doing it twice. A refusal (a 4xx page) is
-    not kept: the same form may be sent again once the customer has put it right.
+    button or a retry gets the first answer again instead of doing it twice. A refusal the page shows
+    itself (the form again, with what was wrong) is not kept: the same form may be sent again once the
+    customer has put it right.
     """
     try:
         key = check_key(request.form.get(idempotency.FORM_FIELD, "").strip())
