@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dispatch.config import Settings
 from dispatch.sites.geocoding import Geocoder, NominatimGeocoder
@@ -29,8 +30,12 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
         TESTING=settings.env == "test",
         JSON_SORT_KEYS=False,
     )
+    if settings.trusted_proxies > 0:
+        # Behind that many proxies: the client's address, scheme and host come from their X-Forwarded-* headers.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
 
-    from api import auth, database, errors, openapi, pages, pwa, resources, worker
+    from api import auth, database, errors, openapi, pages, pwa, resources, security, worker
     from api.web import console
     from api.web import customer as customer_pages
 
@@ -45,6 +50,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     customer_pages.init_app(app)
     worker.init_app(app, settings)
     pwa.init_app(app)
+    security.init_app(app)
     return app
 
 

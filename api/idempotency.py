@@ -14,6 +14,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -104,6 +105,57 @@ def _store_refusal(user_id: int, key: str, fp: str, response: Response) -> None:
         session.rollback()  # a concurrent attempt stored its own answer: that one wins
 
 
+def run_once(*, user_id: int, key: str, fingerprint: str, view: Callable[[], Any]) -> Response:
+    """Run ``view`` once for this user's ``key``; a repeat gets the stored answer (``Idempotent-Replayed``).
+
+    Raises :class:`~dispatch.idempotency.service.KeyInProgress` while the first request still runs, and
+    :class:`~dispatch.errors.Invalid` when the key was used for a different request. The caller commits:
+    the key row is written in the same transaction as the change.
+    """
+    session = database.session()
+    row = keys.find(session, user_id=user_id, key=key)
+    if row is not None:
+        keys.check_same_request(row, fingerprint)
+        return _replay(row)
+    try:
+        row = keys.start(
+            session,
+            user_id=user_id,
+            key=key,
+            fingerprint=fingerprint,
+            method=request.method,
+            path=request.path,
+        )
+    except IntegrityError:
+        # Another request holding this key committed while we waited for its lock.
+        session.rollback()
+        row = keys.find(session, user_id=user_id, key=key)
+        if row is None:
+            raise keys.KeyInProgress(
+                f"a request with Idempotency-Key {key!r} is still being processed: retry soon"
+            ) from None
+        keys.check_same_request(row, fingerprint)
+        return _replay(row)
+    try:
+        response = current_app.make_response(view())
+    except (DomainError, HTTPException) as exc:
+        session.rollback()  # nothing half-written
+        response = current_app.make_response(current_app.handle_user_exception(exc))
+        if 400 <= response.status_code < 500:
+            _store_refusal(user_id, key, fingerprint, response)
+        return response
+    if response.status_code >= 500:
+        session.rollback()
+        return response
+    keys.finish(
+        row,
+        status=response.status_code,
+        headers=_kept_headers(response),
+        body=response.get_data(as_text=True),
+    )
+    return response
+
+
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
     """Make a write view replay-safe under ``Idempotency-Key`` (requests without the header run as usual)."""
 
@@ -113,44 +165,34 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         if raw_key is None:
             return view(*args, **kwargs)
         key = keys.check_key(raw_key.strip())
-        user_id: int = current_user.id
-        fp = fingerprint()
-        session = database.session()
-        row = keys.find(session, user_id=user_id, key=key)
-        if row is not None:
-            if row.fingerprint == fp and row.status is None:
-                return _in_progress(key)
-            keys.check_same_request(row, fp)
-            return _replay(row)
         try:
-            row = keys.start(
-                session, user_id=user_id, key=key, fingerprint=fp, method=request.method, path=request.path
+            return run_once(
+                user_id=current_user.id,
+                key=key,
+                fingerprint=fingerprint(),
+                view=lambda: view(*args, **kwargs),
             )
-        except IntegrityError:
-            # Another request holding this key committed while we waited for its lock.
-            session.rollback()
-            row = keys.find(session, user_id=user_id, key=key)
-            if row is None or row.status is None:
-                return _in_progress(key)
-            keys.check_same_request(row, fp)
-            return _replay(row)
-        try:
-            response = current_app.make_response(view(*args, **kwargs))
-        except (DomainError, HTTPException) as exc:
-            session.rollback()  # nothing half-written
-            response = current_app.make_response(current_app.handle_user_exception(exc))
-            if 400 <= response.status_code < 500:
-                _store_refusal(user_id, key, fp, response)
-            return response
-        if response.status_code >= 500:
-            session.rollback()
-            return response
-        keys.finish(
-            row,
-            status=response.status_code,
-            headers=_kept_headers(response),
-            body=response.get_data(as_text=True),
-        )
-        return response  # the view's commit stores the change and the key together
+        except keys.KeyInProgress:
+            return _in_progress(key)
+        # the view's commit (api.database.View) stores the change and the key together
 
     return wrapper
+
+
+FORM_FIELD = "idempotency_key"
+"""The hidden field that carries a page form's key (made when the form is rendered)."""
+FORM_IGNORED = frozenset({FORM_FIELD, "csrf_token"})
+
+
+def new_key() -> str:
+    """A fresh key for a form being rendered."""
+    return str(uuid.uuid4())
+
+
+def form_fingerprint() -> str:
+    """SHA-256 of method, path and the form's fields, leaving out the CSRF value and the key itself."""
+    fields = sorted((k, v) for k, v in request.form.items(multi=True) if k not in FORM_IGNORED)
+    digest = hashlib.sha256()
+    for part in (request.method, request.path, json.dumps(fields)):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()

@@ -132,6 +132,9 @@ def _serve(settings: Settings, host: str, port: int, *, workers: int) -> None:
                 "threads": 4,
                 "accesslog": "-",
                 "timeout": 60,
+                # gunicorn would believe X-Forwarded-Proto from any local client; the app decides
+                # instead, trusting only DISPATCH_TRUSTED_PROXIES proxies (ProxyFix in create_app).
+                "forwarded_allow_ips": "",
             }.items():
                 self.cfg.set(key, value)
 

@@ -52,6 +52,9 @@ class Settings:
     booking_lead_hours: int = 2
     booking_days_ahead: int = 28
     booking_change_hours: int = 24
+    trusted_proxies: int = 0
+    company_name: str = "Field service"
+    company_phone: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

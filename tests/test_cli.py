@@ -90,6 +90,11 @@ def test_demo_command_migrates_loads_and_serves_the_city(tmp_path):
         )
         assert '"total": 60' in orders.headers["X-Pagination"]
         assert requests.get(f"{base}/api/docs", timeout=5).status_code == 200
+        # Served by gunicorn: the security headers are there, and a scheme forwarded by a client that
+        # is no configured proxy (DISPATCH_TRUSTED_PROXIES) is ignored, even from this machine.
+        page = requests.get(f"{base}/account/login", headers={"X-Forwarded-Proto": "https"}, timeout=5)
+        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+        assert "Strict-Transport-Security" not in page.headers
     finally:
         proc.terminate()
         output = proc.communicate(timeout=30)[0]

@@ -14,6 +14,8 @@ from api.auth import actor
 from api.common import blueprint
 from api.database import View
 from api.fields import Id, Text, When
+from api.idempotency import DOC as IDEMPOTENCY_DOC
+from api.idempotency import idempotent
 from api.resources.order_schemas import OrderSchema
 from api.resources.sites import geocoder
 from dispatch.booking import service as booking
@@ -188,6 +190,7 @@ class Slots(View):
 class Bookings(View):
     """Book a visit."""
 
+    @idempotent
     @bookings_blp.arguments(BookingCreateSchema)
     @bookings_blp.response(201, BookingSchema)
     @bookings_blp.alt_response(
@@ -195,10 +198,17 @@ class Bookings(View):
     )
     @bookings_blp.alt_response(404, schema=ErrorSchema, description="No such site, or not yours")
     @bookings_blp.alt_response(
-        422, schema=ErrorSchema, description="Not an offered window, address not found"
+        422,
+        schema=ErrorSchema,
+        description="Not an offered window, address not found, or the Idempotency-Key was used for another request",
     )
+    @bookings_blp.doc(**IDEMPOTENCY_DOC)
     def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
-        """Book a visit in one of the offered windows; it goes straight onto an engineer's route."""
+        """Book a visit in one of the offered windows; it goes straight onto an engineer's route.
+
+        Send an ``Idempotency-Key`` so that a retry (lost answer, double tap) books once and gets
+        the first answer again, with ``Idempotent-Replayed: true``.
+        """
         order, link = booking.book(
             database.session(),
             actor=actor(),

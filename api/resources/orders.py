@@ -63,13 +63,17 @@ class Orders(View):
         )
         return page_items(result, pagination_parameters)
 
+    @idempotent
     @blp.arguments(OrderCreateSchema)
     @blp.response(201, OrderSchema)
     @blp.alt_response(
-        422, schema=ErrorSchema, description="Invalid windows, unknown site, service type or skill"
+        422,
+        schema=ErrorSchema,
+        description="Invalid windows, unknown site, service type or skill, or the Idempotency-Key was used for another request",
     )
+    @blp.doc(parameters=[IDEMPOTENCY_PARAMETER])
     def post(self, data: dict[str, Any]) -> Reply:
-        """Book an order."""
+        """Book an order (an ``Idempotency-Key`` makes a retry create it once and replay the answer)."""
         data["time_windows"] = windows(data["time_windows"])
         order = orders.create(database.session(), actor=actor(), **data)
         location = url_for("orders.OrderById", order_id=order.id)

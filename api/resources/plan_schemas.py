@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from api.common import SortArgs
 from api.fields import Id, Text, When
+from api.resources.catalog import SkillCodes
 from dispatch.db import utcnow
 from dispatch.planning import service as planning
 from dispatch.planning.models import Plan, PlanKind, PlanStatus, PlanStop
@@ -114,6 +115,7 @@ class StopSchema(Schema):
     latitude = fields.Float(attribute="order.site.latitude")
     longitude = fields.Float(attribute="order.site.longitude")
     time_windows = fields.Method("windows")
+    skills = SkillCodes(attribute="order.skills")
     previous_engineer_id = fields.Integer(allow_none=True)
     previous_start = When(allow_none=True)
     change = Text(metadata={"description": "new, reassigned, retimed or unchanged against the published day"})
@@ -159,6 +161,7 @@ class UnassignedSchema(Schema):
     reason = Text()
     detail = Text()
     previous_engineer_id = fields.Integer(allow_none=True)
+    skills = SkillCodes(attribute="order.skills")
     address = Text(attribute="order.site.address")
     latitude = fields.Float(attribute="order.site.latitude")
     longitude = fields.Float(attribute="order.site.longitude")

@@ -1,14 +1,19 @@
 /* Dispatch console: plan a day, watch the optimizer, look at routes on a map and a timeline,
-   move or pin a job (checked by the optimizer's insertion query), publish. Everything goes
-   through /api/v1 with the dispatcher's bearer token, like any other client. */
+   move or pin a job (checked by the optimizer's insertion query), publish. Outside planning it
+   shows the live day: the routes as they stand (visits booked since publishing included) and the
+   orders waiting. Everything goes through /api/v1 with the dispatcher's bearer token. */
 "use strict";
 
 const API = "/api/v1";
 const COLORS = ["#0b5cad", "#1f7a3d", "#b54708", "#7a2e98", "#c2185b", "#00838f", "#5d4037", "#3949ab",
   "#689f38", "#d84315", "#455a64", "#8e24aa", "#00695c", "#f9a825", "#6d4c41", "#1565c0"];
 const $ = (id) => document.getElementById(id);
-const state = { token: sessionStorage.getItem("console.token"), plan: null, engineers: {}, shifts: [],
-  selected: null, poll: null, map: null, layers: null };
+/* The page's settings come as data attributes on <body> (no inline script: see the CSP). */
+const CONFIG = { tileUrl: document.body.dataset.tileUrl || "", attribution: document.body.dataset.attribution || "",
+  timeZone: document.body.dataset.timeZone };
+const LIVE_REFRESH_MS = 20000; /* how often the live day is read again while it is shown */
+const state = { token: sessionStorage.getItem("console.token"), plan: null, live: null, engineers: {}, shifts: [],
+  colors: {}, selected: null, moveResult: null, publishing: false, poll: null, liveTimer: null, map: null, layers: null };
 
 async function api(method, path, body) {
   const response = await fetch(API + path, {
@@ -40,7 +45,7 @@ function say(text, error = false) {
 }
 
 function time(iso, tz) {
-  return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: tz || window.CONSOLE.timeZone })
+  return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: tz || CONFIG.timeZone })
     .format(new Date(iso));
 }
 
@@ -81,36 +86,80 @@ async function start() {
 /* ---- the day ---- */
 $("day").addEventListener("change", loadDay);
 
+const PREPARING = ["queued", "running", "ready"]; /* a plan in these states is shown instead of the live day */
+
 async function loadDay() {
   const day = $("day").value;
   const [shifts, engineers, plans] = await Promise.all([
     all(`/shifts?day=${day}`), all("/engineers?active=true"), api("GET", `/plans?day=${day}&page_size=1`),
   ]);
-  state.shifts = shifts;
+  state.shifts = shifts.sort((a, b) => a.engineer_id - b.engineer_id);
   state.engineers = Object.fromEntries(engineers.map((e) => [e.id, e]));
-  state.plan = null; state.selected = null;
-  if (plans.ok && plans.data.length) {
-    await showPlan(plans.data[0].id);
-  } else {
-    render();
-    say(`No plan for ${day} yet: ${state.shifts.length} engineers have a shift. Press "Plan the day".`);
-  }
+  /* A route's colour belongs to its engineer (their place among the day's shifts), so it stays
+     the same across moves, re-plans and the live day. */
+  state.colors = Object.fromEntries(state.shifts.map((sh, i) => [sh.engineer_id, COLORS[i % COLORS.length]]));
+  state.plan = null; state.live = null; state.selected = null; state.moveResult = null;
+  const latest = plans.ok && plans.data.length ? plans.data[0] : null;
+  if (latest && PREPARING.includes(latest.status)) await showPlan(latest.id);
+  else await showLive(latest);
 }
 
 async function showPlan(id) {
   const got = await api("GET", `/plans/${id}`);
   if (!got.ok) { say(got.data.message, true); return; }
-  state.plan = got.data;
+  state.plan = got.data; state.live = null;
+  stopLive();
   render();
   if (["queued", "running"].includes(state.plan.status)) watch(id);
 }
+
+/* ---- the live day: routes as they stand, orders waiting ---- */
+async function showLive(latest, note) {
+  const day = $("day").value;
+  const got = await api("GET", `/live-day?day=${day}`);
+  if (!got.ok) { say(got.data.message, true); return; }
+  if ($("day").value !== day) return; /* the day was changed meanwhile */
+  state.live = got.data; state.plan = null; state.moveResult = null; /* a move's answer was about the plan */
+  render();
+  const placed = state.live.routes.reduce((n, r) => n + r.stops.length, 0);
+  const since = state.live.routes.reduce((n, r) => n + r.stops.filter((s) => s.since_published).length, 0);
+  const waiting = state.live.waiting.length;
+  if (note) say(note);
+  else if (state.live.published_plan_id) {
+    say(`The live day: plan ${state.live.published_plan_id} is published; ${placed} visits on routes` +
+      (since ? `, ${since} of them booked or moved since publishing (outlined)` : "") +
+      (waiting ? `; ${waiting} not on a route.` : "."));
+  } else if (placed) {
+    say(`No plan published for ${day}: ${placed} visits are already on routes, ${waiting} wait. Press "Plan the day".`);
+  } else {
+    say(`No plan for ${day} yet: ${waiting} orders wait, ${state.shifts.length} engineers have a shift. Press "Plan the day".`);
+  }
+  if (latest && ["failed", "cancelled"].includes(latest.status) && !note) {
+    say(`Plan ${latest.id} ${latest.status}: ${latest.message} The live day is shown.`, latest.status === "failed");
+  }
+  stopLive();
+  state.liveTimer = setInterval(refreshLive, LIVE_REFRESH_MS);
+}
+
+async function refreshLive() {
+  if (!state.live || document.hidden) return;
+  const day = $("day").value;
+  const got = await api("GET", `/live-day?day=${day}`);
+  if (!got.ok || !state.live || $("day").value !== day) return;
+  state.live = got.data;
+  render();
+}
+
+function stopLive() { clearInterval(state.liveTimer); state.liveTimer = null; }
+document.addEventListener("visibilitychange", () => { if (!document.hidden) refreshLive(); });
 
 /* ---- planning ---- */
 async function ask(kind) {
   const body = { day: $("day").value, time_limit_s: Number($("time-limit").value), kind };
   const asked = await api("POST", "/plans", body);
   if (!asked.ok) { say(asked.data.message, true); return; }
-  state.plan = asked.data; state.selected = null;
+  state.plan = asked.data; state.live = null; state.selected = null; state.moveResult = null;
+  stopLive();
   render();
   watch(asked.data.id);
 }
@@ -119,7 +168,8 @@ $("replan").addEventListener("click", () => ask("replan"));
 $("cancel").addEventListener("click", async () => {
   if (!state.plan) return;
   const done = await api("DELETE", `/plans/${state.plan.id}`);
-  say(done.ok ? "Plan cancelled: nothing was written." : done.data.message, !done.ok);
+  if (done.ok) { clearInterval(state.poll); await showLive(null, "Plan cancelled: nothing was written. The live day is shown."); return; }
+  say(done.data.message, true);
 });
 
 function watch(id) {
@@ -133,7 +183,7 @@ function watch(id) {
       clearInterval(state.poll);
       render();
       if (got.data.status === "ready") say(`Plan ${id} is ready: look it over, adjust, then publish.`);
-      else say(`Plan ${id} ${got.data.status}. ${got.data.message}`, got.data.status === "failed");
+      else await showLive(got.data);
     }
   }, 700);
 }
@@ -152,49 +202,68 @@ function showProgress(plan) {
 
 /* ---- publish ---- */
 $("publish").addEventListener("click", async () => {
-  const done = await api("POST", `/plans/${state.plan.id}/publish`);
-  if (done.ok) {
-    const assigned = state.plan.totals.assigned;
-    await showPlan(state.plan.id);
-    say(`Published: ${assigned} orders are on the engineers' days.`);
-    return;
+  /* One publish at a time: a double click (or a second click while the first is on its way) sends nothing more. */
+  if (state.publishing || !state.plan || state.plan.status !== "ready") return;
+  state.publishing = true;
+  $("publish").disabled = true;
+  const plan = state.plan;
+  try {
+    const done = await api("POST", `/plans/${plan.id}/publish`);
+    /* Already published (by this click's twin, another tab, or an answer lost on the way): that is success. */
+    const already = !done.ok && done.status === 409 && (done.data.errors || {}).status === "published";
+    if (done.ok || already) {
+      await showLive(null, `Published: ${plan.totals.assigned} orders are on the engineers' days.`);
+      return;
+    }
+    const changed = (done.data.errors || {}).changed_orders || [];
+    say(done.data.message + (changed.length ? ` Changed: ${changed.map((c) => c.number || c.order_id).join(", ")}.` : ""), true);
+  } finally {
+    state.publishing = false;
+    render();
   }
-  const changed = (done.data.errors || {}).changed_orders || [];
-  say(done.data.message + (changed.length ? ` Changed: ${changed.map((c) => c.number || c.order_id).join(", ")}.` : ""), true);
 });
 
 /* ---- map ---- */
 function setupMap() {
   if (state.map) return;
   state.map = L.map("map", { zoomControl: true, preferCanvas: false }).setView([53.48, -2.24], 11);
-  if (window.CONSOLE.tileUrl) {
-    L.tileLayer(window.CONSOLE.tileUrl, { attribution: window.CONSOLE.attribution, maxZoom: 19 }).addTo(state.map);
+  if (CONFIG.tileUrl) {
+    L.tileLayer(CONFIG.tileUrl, { attribution: CONFIG.attribution, maxZoom: 19 }).addTo(state.map);
   }
   state.layers = L.layerGroup().addTo(state.map);
 }
 
-function colorOf(index) { return COLORS[index % COLORS.length]; }
+function colorOf(engineerId) { return state.colors[engineerId] || COLORS[engineerId % COLORS.length]; }
+
+/* What the page shows: the plan being prepared, or the live day. Both have routes and a list of orders on none. */
+function shown() {
+  if (state.plan) return { routes: state.plan.routes || [], unassigned: state.plan.unassigned || [], timeZone: state.plan.time_zone, plan: state.plan };
+  if (state.live) return { routes: state.live.routes, unassigned: state.live.waiting, timeZone: state.live.time_zone, live: state.live };
+  return null;
+}
 
 function drawMap(plan) {
   state.layers.clearLayers();
   if (!plan || !plan.routes) return;
   const bounds = [];
-  plan.routes.forEach((route, i) => {
-    const color = colorOf(i);
+  plan.routes.forEach((route) => {
+    const color = colorOf(route.engineer_id);
     const home = [route.home_latitude, route.home_longitude];
     const path = [home, ...route.stops.map((s) => [s.latitude, s.longitude]), home];
     L.polyline(path, { color, weight: 3, opacity: 0.8, className: "route-line" }).addTo(state.layers);
     L.circleMarker(home, { radius: 4, color, fillColor: "#fff", fillOpacity: 1 }).bindTooltip(`${route.engineer_name} (home)`).addTo(state.layers);
     bounds.push(home);
     route.stops.forEach((stop, k) => {
-      const icon = L.divIcon({ className: "stop-label", html: `<div style="background:${color}">${k + 1}</div>`, iconSize: [20, 20] });
-      L.marker([stop.latitude, stop.longitude], { icon, title: `${stop.number} ${route.engineer_name}` })
+      const since = stop.since_published ? " since" : "";
+      const icon = L.divIcon({ className: `stop-label${since}`, html: `<div style="background:${color}">${k + 1}</div>`, iconSize: [20, 20] });
+      L.marker([stop.latitude, stop.longitude], { icon, title: `${stop.number} ${route.engineer_name}${since ? " (booked or moved since publishing)" : ""}` })
         .on("click", () => select(stop.order_id))
         .addTo(state.layers);
       bounds.push([stop.latitude, stop.longitude]);
     });
   });
   (plan.unassigned || []).forEach((u) => {
+    if (u.latitude === undefined) return;
     L.circleMarker([u.latitude, u.longitude], { radius: 6, color: "#b42318", fillColor: "#fff", fillOpacity: 1, className: "unassigned-marker" })
       .bindTooltip(`${u.number}: ${u.reason}`).on("click", () => select(u.order_id)).addTo(state.layers);
     bounds.push([u.latitude, u.longitude]);
@@ -207,7 +276,7 @@ function drawTimeline(plan) {
   const box = $("timeline");
   box.innerHTML = "";
   if (!plan || !plan.routes || !plan.routes.length) { box.textContent = "No routes yet."; return; }
-  const tz = plan.time_zone;
+  const tz = plan.timeZone;
   const starts = plan.routes.map((r) => Date.parse(r.departs_at));
   const ends = plan.routes.map((r) => Date.parse(r.returns_at));
   const t0 = Math.floor(Math.min(...starts) / 3600e3) * 3600e3;
@@ -222,7 +291,7 @@ function drawTimeline(plan) {
     hours.appendChild(h);
   }
   box.appendChild(hours);
-  plan.routes.forEach((route, i) => {
+  plan.routes.forEach((route) => {
     const row = document.createElement("div");
     row.className = "tl-row";
     row.dataset.engineer = route.engineer_id;
@@ -249,12 +318,13 @@ function drawTimeline(plan) {
       travel.style.width = width(0, stop.travel_time_s * 1000);
       row.appendChild(travel);
       const job = document.createElement("div");
-      job.className = "tl-job" + (state.selected === stop.order_id ? " sel" : "");
+      job.className = "tl-job" + (state.selected === stop.order_id ? " sel" : "") + (stop.since_published ? " since" : "");
       job.dataset.order = stop.order_id;
-      job.style.background = colorOf(i);
+      job.style.background = colorOf(route.engineer_id);
       job.style.left = pct(Date.parse(stop.starts_at));
       job.style.width = width(Date.parse(stop.starts_at), Date.parse(stop.departs_at));
-      job.title = `${stop.number} ${time(stop.starts_at, tz)}–${time(stop.departs_at, tz)} ${stop.address}`;
+      job.title = `${stop.number} ${time(stop.starts_at, tz)}–${time(stop.departs_at, tz)} ${stop.address}` +
+        (stop.since_published ? " · booked or moved since publishing" : "");
       job.textContent = stop.number.replace("WO-", "");
       job.addEventListener("click", () => select(stop.order_id));
       row.appendChild(job);
@@ -266,10 +336,23 @@ function drawTimeline(plan) {
 /* ---- lists, summary, selection ---- */
 function render() {
   const plan = state.plan;
+  const view = shown();
   if (plan) showProgress(plan);
-  $("publish").disabled = !plan || plan.status !== "ready";
+  else { $("progress").hidden = true; $("cancel").hidden = true; $("plan").disabled = false; $("replan").disabled = false; }
+  $("publish").disabled = state.publishing || !plan || plan.status !== "ready";
   const s = $("summary");
-  if (plan && plan.totals) {
+  if (state.live) {
+    const routes = state.live.routes;
+    const placed = routes.reduce((n, r) => n + r.stops.length, 0);
+    const metres = routes.reduce((n, r) => n + r.travel_distance_m, 0);
+    s.hidden = false;
+    s.innerHTML = `
+      <div><b>${placed}</b><span>visits on routes</span></div>
+      <div><b>${state.live.waiting.length}</b><span>not on a route</span></div>
+      <div><b>${routes.length} / ${state.shifts.length}</b><span>engineers with visits</span></div>
+      <div><b>${km(metres)}</b><span>driving</span></div>
+      <div><b>live</b><span>${state.live.published_plan_id ? `plan ${state.live.published_plan_id} published` : "not published"}</span></div>`;
+  } else if (plan && plan.totals) {
     const t = plan.totals;
     s.hidden = false;
     s.innerHTML = `
@@ -282,7 +365,7 @@ function render() {
   } else { s.hidden = true; }
   const list = $("unassigned");
   list.innerHTML = "";
-  const left = (plan && plan.unassigned) || [];
+  const left = (view && view.unassigned) || [];
   $("unassigned-count").textContent = left.length;
   left.forEach((u) => {
     const li = document.createElement("li");
@@ -290,13 +373,13 @@ function render() {
     li.innerHTML = `<b></b> <span class="addr"></span><span class="why"></span>`;
     li.querySelector("b").textContent = u.number;
     li.querySelector(".addr").textContent = u.address;
-    li.querySelector(".why").textContent = `${u.reason.replaceAll("_", " ")}: ${u.detail}`;
+    li.querySelector(".why").textContent = u.reason === "waiting" ? "waiting for a plan" : `${u.reason.replaceAll("_", " ")}: ${u.detail}`;
     li.addEventListener("click", () => select(u.order_id));
     list.appendChild(li);
   });
   drawChanges(plan);
-  drawMap(plan);
-  drawTimeline(plan);
+  drawMap(view);
+  drawTimeline(view);
   drawSelected();
 }
 
@@ -322,15 +405,17 @@ function drawChanges(plan) {
 }
 
 function findStop(orderId) {
-  for (const route of (state.plan && state.plan.routes) || []) {
+  const view = shown();
+  for (const route of (view && view.routes) || []) {
     const stop = route.stops.find((s) => s.order_id === orderId);
     if (stop) return { stop, route };
   }
-  const left = ((state.plan && state.plan.unassigned) || []).find((u) => u.order_id === orderId);
+  const left = ((view && view.unassigned) || []).find((u) => u.order_id === orderId);
   return left ? { left } : null;
 }
 
 function select(orderId) {
+  if (state.selected !== orderId) state.moveResult = null;
   state.selected = orderId;
   drawSelected();
   document.querySelectorAll(".tl-job").forEach((el) => el.classList.toggle("sel", Number(el.dataset.order) === orderId));
@@ -340,7 +425,7 @@ function drawSelected() {
   const box = $("selected");
   const found = state.selected && findStop(state.selected);
   if (!found) { box.textContent = "Click a stop on the map, the timeline or the list."; return; }
-  const tz = state.plan.time_zone;
+  const tz = shown().timeZone;
   box.innerHTML = "";
   const info = document.createElement("div");
   if (found.stop) {
@@ -349,7 +434,7 @@ function drawSelected() {
     info.querySelector("b").textContent = `${s.number} · ${s.service_type}`;
     info.querySelector(".addr").textContent = s.address;
     info.querySelector(".when").textContent = `${found.route.engineer_name}, starts ${time(s.starts_at, tz)} (window ${s.time_windows.map((w) => `${time(w.starts_at, tz)}–${time(w.ends_at, tz)}`).join(", ")})`;
-    info.querySelector(".why").textContent = s.why;
+    info.querySelector(".why").textContent = s.why || (s.since_published ? "Booked or moved since the plan was published." : "");
   } else {
     info.innerHTML = "<b></b><br><span class='addr'></span><br><span class='why'></span>";
     info.querySelector("b").textContent = `${found.left.number} · not planned`;
@@ -357,12 +442,47 @@ function drawSelected() {
     info.querySelector(".why").textContent = found.left.detail;
   }
   box.appendChild(info);
-  if (!state.plan || state.plan.status !== "ready" || (found.stop && found.stop.fixed)) return;
+  const result = state.moveResult && state.moveResult.orderId === state.selected ? state.moveResult : null;
+  const showResult = () => {
+    if (!result) return;
+    const p = document.createElement("p");
+    p.id = "move-result";
+    p.className = result.error ? "move-result error" : "move-result ok";
+    p.setAttribute("role", "status");
+    p.textContent = result.text;
+    box.appendChild(p);
+  };
+  if (!state.plan || state.plan.status !== "ready") {
+    if (state.live) {
+      const note = document.createElement("p");
+      note.className = "hint";
+      note.textContent = "This is the live day. To move visits, plan or re-plan the day, adjust, then publish.";
+      box.appendChild(note);
+    }
+    showResult();
+    return;
+  }
+  if (found.stop && found.stop.fixed) { showResult(); return; }
+  /* Offer only the engineers working that day who have every skill the job needs, not the one it is with. */
+  const job = found.stop || found.left;
+  const needs = job.skills || [];
+  const current = found.route ? found.route.engineer_id : null;
+  const able = state.shifts.filter((sh) => sh.engineer_id !== current &&
+    needs.every((code) => (state.engineers[sh.engineer_id]?.skills || []).includes(code)));
+  if (!able.length) {
+    const none = document.createElement("p");
+    none.id = "move-none";
+    none.className = "hint";
+    none.textContent = `No other engineer working that day has the skills this job needs (${needs.join(", ") || "none"}).`;
+    box.appendChild(none);
+    showResult();
+    return;
+  }
   const actions = document.createElement("div");
   actions.className = "actions";
   const select = document.createElement("select");
   select.id = "move-to";
-  state.shifts.forEach((sh) => {
+  able.forEach((sh) => {
     const opt = document.createElement("option");
     opt.value = sh.engineer_id;
     opt.textContent = state.engineers[sh.engineer_id]?.name || `engineer ${sh.engineer_id}`;
@@ -381,21 +501,27 @@ function drawSelected() {
   label.appendChild(select);
   actions.append(label, pin, go);
   box.appendChild(actions);
+  showResult();
 }
 
 async function move(orderId, engineerId, pinned) {
+  $("move").disabled = true;
   const done = await api("POST", `/plans/${state.plan.id}/moves`, { order_id: orderId, engineer_id: engineerId, pinned });
+  let text;
   if (done.ok) {
     state.plan = done.data;
-    render();
     const where = findStop(orderId);
-    say(where && where.stop ? `Moved to ${where.route.engineer_name}, starting ${time(where.stop.starts_at, state.plan.time_zone)}.` : "Moved.");
-    return;
+    text = where && where.stop ? `Moved to ${where.route.engineer_name}, starting ${time(where.stop.starts_at, state.plan.time_zone)}.` : "Moved.";
+  } else {
+    const alternatives = (done.data.errors || {}).alternatives || [];
+    text = done.data.message + (alternatives.length
+      ? `. Could go to: ${alternatives.map((a) => `${a.engineer} at ${time(a.starts_at)} (+${km(a.extra_distance_m)})`).join("; ")}.`
+      : "");
   }
-  const alternatives = (done.data.errors || {}).alternatives || [];
-  say(done.data.message + (alternatives.length
-    ? `. Could go to: ${alternatives.map((a) => `${a.engineer} at ${time(a.starts_at)} (+${km(a.extra_distance_m)})`).join("; ")}.`
-    : ""), true);
+  /* Said next to the job (where the dispatcher is looking) and at the top. */
+  state.moveResult = { orderId, text, error: !done.ok };
+  render();
+  say(text, !done.ok);
 }
 
 if (state.token) start(); else logout();

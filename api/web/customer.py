@@ -25,10 +25,12 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from api import database
+from api import database, idempotency
 from api.resources.attachments import store as attachment_store
 from api.resources.sites import geocoder
 from api.web import customer_session as account
+from api.web import errors as web_errors
+from api.web import wording
 from dispatch.access import Role
 from dispatch.attachments import service as attachments
 from dispatch.booking import service as booking
@@ -36,7 +38,8 @@ from dispatch.booking import tracking
 from dispatch.booking.slots import Policy, Slot
 from dispatch.catalog.models import ServiceType
 from dispatch.config import Settings
-from dispatch.errors import Conflict, DomainError, NotFound
+from dispatch.errors import Conflict, DomainError, Invalid, NotFound
+from dispatch.idempotency.service import KeyInProgress, check_key
 from dispatch.orders import service as orders
 from dispatch.orders.models import Order, OrderStatus
 from dispatch.sites import service as sites
@@ -59,7 +62,9 @@ Page = str | WerkzeugResponse | tuple[str, int]
 def init_app(app: Flask) -> None:
     """Register the pages and set the cookie side of flask-jwt-extended (headers stay as they are)."""
     account.configure(app)
+    web_errors.init_app(app)
     app.jinja_env.filters["local"] = _local
+    app.jinja_env.globals["new_form_key"] = idempotency.new_key
     app.register_blueprint(bp)
 
 
@@ -72,6 +77,11 @@ def _policy() -> Policy:
     return Policy.from_settings(_settings())
 
 
+def _say(error: DomainError) -> str:
+    """The refusal in the customer's words (see :mod:`api.web.wording`)."""
+    return wording.for_customers(error, settings=_settings(), can_look_up_addresses=geocoder() is not None)
+
+
 def _local(moment: datetime | None, time_zone: str, fmt: str = "%a %-d %b, %H:%M") -> str:
     """A UTC instant as people read it in the site's time zone."""
     if moment is None:
@@ -81,6 +91,18 @@ def _local(moment: datetime | None, time_zone: str, fmt: str = "%a %-d %b, %H:%M
 
 def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     return render_template(f"customer/{template}", **context), status
+
+
+@bp.context_processor
+def _company() -> dict[str, Any]:
+    """Every customer page knows the company's name and phone number, and the change policy."""
+    settings = _settings()
+    return {"company": settings, "change_hours": settings.booking_change_hours, "fixed_once_booked": _fixed}
+
+
+def _fixed(starts_at: datetime) -> bool:
+    """Whether a visit in a window starting then could no longer be moved or cancelled online once booked."""
+    return datetime.now(UTC) > starts_at - timedelta(hours=_policy().change_hours)
 
 
 @bp.after_app_request
@@ -187,7 +209,7 @@ def book() -> Page:
                 )
             )
         except (DomainError, ValueError) as exc:
-            context["error"] = exc.message if isinstance(exc, DomainError) else "Please check the form."
+            context["error"] = _say(exc) if isinstance(exc, DomainError) else "Please check the form."
     return _render("book.html", **context)
 
 
@@ -214,10 +236,14 @@ def _place_of(user: User, values: Any) -> tuple[booking.Place, Site | None]:
 
 @bp.post("/book")
 def book_submit() -> Page:
-    """Book the chosen window; if it has just gone, show the windows still free."""
+    """Book the chosen window once per form; if it has just gone, show the windows still free."""
     user = account.current_customer()
     if user is None:
         return account.login_first()
+    return _once(user, lambda: _book(user))
+
+
+def _book(user: User) -> Page:
     form = request.form
     session = database.session()
     try:
@@ -242,7 +268,7 @@ def book_submit() -> Page:
         return _retry_page(user, exc)
     except (DomainError, KeyError, ValueError) as exc:
         session.rollback()
-        message = exc.message if isinstance(exc, DomainError) else "Please choose a window and try again."
+        message = _say(exc) if isinstance(exc, DomainError) else "Please choose a time and try again."
         return _render(
             "message.html",
             422,
@@ -250,8 +276,53 @@ def book_submit() -> Page:
             message=message,
             back=url_for("customer.book"),
         )
-    database.commit()
     return redirect(url_for("customer.booking_page", order_id=order.id, booked=1))
+
+
+def _once(user: User, change: Any) -> Page:
+    """Make the change a form asks for once per form, then commit.
+
+    The form carries a key made when it was rendered, so a double click, a resubmit after the back
+    button or a retry gets the first answer again instead of doing it twice. A refusal the page shows
+    itself (the form again, with what was wrong) is not kept: the same form may be sent again once the
+    customer has put it right.
+    """
+    try:
+        key = check_key(request.form.get(idempotency.FORM_FIELD, "").strip())
+    except Invalid:
+        key = None  # no key (or a mangled one): the change runs as it would without
+    if key is None:
+        page = change()
+        database.commit()
+        return page  # type: ignore[no-any-return]
+    try:
+        page = idempotency.run_once(
+            user_id=user.id,
+            key=key,
+            fingerprint=idempotency.form_fingerprint(),
+            view=change,
+        )
+    except KeyInProgress:
+        database.session().rollback()
+        return _render(
+            "message.html",
+            409,
+            title="Still working on it",
+            message="We are still saving what you sent a moment ago. Please look at your visits in a minute.",
+            back=url_for("customer.bookings"),
+        )
+    except Invalid:
+        database.session().rollback()
+        return _render(
+            "message.html",
+            409,
+            title="This form was already sent",
+            message="Nothing new was done, because this form was already sent once. "
+            "Your visits are listed on the next page; to make another change, start again from there.",
+            back=url_for("customer.bookings"),
+        )
+    database.commit()
+    return page
 
 
 def _retry_page(user: User, exc: Conflict) -> Page:
@@ -293,9 +364,23 @@ def bookings() -> Page:
     user = account.current_customer()
     if user is None:
         return account.login_first()
-    stmt = select(Order).where(Order.customer_id == user.customer_id).order_by(Order.id.desc()).limit(50)
+    stmt = select(Order).where(Order.customer_id == user.customer_id).order_by(Order.id.desc()).limit(200)
     mine = list(database.session().scalars(stmt))
-    return _render("bookings.html", orders=mine, user=user, csrf=account.csrf())
+    coming = sorted((o for o in mine if o.status not in _DONE), key=_visit_date)
+    earlier = sorted((o for o in mine if o.status in _DONE), key=_visit_date, reverse=True)
+    return _render(
+        "bookings.html",
+        coming=coming,
+        earlier=earlier,
+        headlines=tracking.HEADLINES,
+        user=user,
+        csrf=account.csrf(),
+    )
+
+
+def _visit_date(order: Order) -> datetime:
+    """When the visit is (its first window), for sorting the customer's list by visit date."""
+    return order.time_windows[0].starts_at if order.time_windows else order.created_at
 
 
 def _mine(user: User, order_id: int) -> Order:
@@ -366,6 +451,10 @@ def cancel(order_id: int) -> Page:
     user = account.current_customer()
     if user is None:
         return account.login_first()
+    return _once(user, lambda: _cancel(user, order_id))
+
+
+def _cancel(user: User, order_id: int) -> Page:
     session = database.session()
     reason = (request.form.get("reason") or "").strip() or "cancelled by the customer"
     try:
@@ -378,40 +467,44 @@ def cancel(order_id: int) -> Page:
             "message.html",
             409,
             title="This visit cannot be cancelled online",
-            message=exc.message,
+            message=_say(exc),
             back=url_for("customer.booking_page", order_id=order_id),
         )
-    database.commit()
     return redirect(url_for("customer.booking_page", order_id=order_id, message="Your visit is cancelled."))
 
 
 @bp.route("/my/bookings/<int:order_id>/reschedule", methods=["GET", "POST"])
 def reschedule(order_id: int) -> Page:
-    """Pick another window for the visit."""
+    """Pick another window for the visit (once per form)."""
     user = account.current_customer()
     if user is None:
         return account.login_first()
-    session = database.session()
     order = _mine(user, order_id)
-    tz = order.site.time_zone
-    error = None
     if request.method == "POST":
-        try:
-            window = orders.Window(
-                datetime.fromisoformat(request.form["starts_at"]),
-                datetime.fromisoformat(request.form["ends_at"]),
-            )
-            booking.reschedule(
-                session, actor=_actor(user), order_id=order_id, window=window, policy=_policy()
-            )
-        except (DomainError, KeyError, ValueError) as exc:
-            session.rollback()
-            error = exc.message if isinstance(exc, DomainError) else "Please choose a window."
-        else:
-            database.commit()
-            return redirect(
-                url_for("customer.booking_page", order_id=order_id, message="Your visit has moved.")
-            )
+        return _once(user, lambda: _move(user, order))
+    return _reschedule_page(user, order, error=None)
+
+
+def _move(user: User, order: Order) -> Page:
+    """Move the visit to the posted window: the visit's page, or the choice again with what was wrong."""
+    order_id = order.id
+    try:
+        window = orders.Window(
+            datetime.fromisoformat(request.form["starts_at"]),
+            datetime.fromisoformat(request.form["ends_at"]),
+        )
+        booking.reschedule(
+            database.session(), actor=_actor(user), order_id=order_id, window=window, policy=_policy()
+        )
+    except (DomainError, KeyError, ValueError) as exc:
+        database.session().rollback()
+        error = _say(exc) if isinstance(exc, DomainError) else "Please choose a time."
+        return _reschedule_page(user, _mine(user, order_id), error=error)
+    return redirect(url_for("customer.booking_page", order_id=order_id, message="Your visit has moved."))
+
+
+def _reschedule_page(user: User, order: Order, *, error: str | None) -> Page:
+    tz = order.site.time_zone
     day = _day(request.values.get("day"), tz)
     slots: list[Slot] = []
     try:
@@ -420,7 +513,7 @@ def reschedule(order_id: int) -> Page:
         )
         slots = _chronological(
             booking.find_slots(
-                session,
+                database.session(),
                 actor=_actor(user),
                 service_type_id=order.service_type_id,
                 day=day,
@@ -430,7 +523,7 @@ def reschedule(order_id: int) -> Page:
             )
         )
     except DomainError as exc:
-        error = error or exc.message
+        error = error or _say(exc)
     current = order.time_windows[0].starts_at if order.time_windows else None
     slots = [s for s in slots if s.starts_at != current]  # moving to the same window changes nothing
     return _render(

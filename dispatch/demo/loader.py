@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -42,6 +42,11 @@ DEMO_LOGINS = (
 )
 
 
+SHIFT_DAYS = 5
+"""Working days the demo's engineers have shifts on: the demo day and the ones after it, so that
+customers can move a booking to another day."""
+
+
 def next_working_day(today: date) -> date:
     """Tomorrow, or Monday when tomorrow is a weekend day."""
     day = today + timedelta(days=1)
@@ -50,15 +55,31 @@ def next_working_day(today: date) -> date:
     return day
 
 
+def working_days(first: date, count: int) -> list[date]:
+    """``first`` and the working days after it, ``count`` in all."""
+    days = [first]
+    while len(days) < count:
+        days.append(next_working_day(days[-1]))
+    return days
+
+
 def already_loaded(session: Session) -> bool:
     """Whether the database already holds users (the loader never loads twice)."""
     return bool(session.scalar(select(func.count()).select_from(User)))
 
 
 def load(
-    session: Session, *, orders_count: int = 200, seed: int = 7, day: date | None = None
+    session: Session,
+    *,
+    orders_count: int = 200,
+    seed: int = 7,
+    day: date | None = None,
+    shift_days: int = SHIFT_DAYS,
 ) -> list[DemoLogin]:
-    """Create the city's catalog, teams, engineers, shifts, customers, sites and orders, and logins."""
+    """Create the city's catalog, teams, engineers, customers, sites, the day's orders and logins.
+
+    The engineers work the same shifts on ``shift_days`` working days from ``day`` on.
+    """
     if day is None:
         day = next_working_day(datetime.now(ZoneInfo("Europe/London")).date())
     city = generate_city(orders_count, seed=seed, day=day)
@@ -89,7 +110,7 @@ def load(
         ).id
         for t in city.teams
     }
-    engineer_ids = _load_engineers(session, city, team_ids)
+    engineer_ids = _load_engineers(session, city, team_ids, shift_days=shift_days)
     customer_ids: dict[str, int] = {}
     for c in city.customers:
         customer_ids[c.ref] = customers.create(
@@ -150,7 +171,9 @@ def load(
     return logins
 
 
-def _load_engineers(session: Session, city: City, team_ids: dict[str, int]) -> dict[str, int]:
+def _load_engineers(
+    session: Session, city: City, team_ids: dict[str, int], *, shift_days: int
+) -> dict[str, int]:
     ids: dict[str, int] = {}
     for e in city.engineers:
         ids[e.ref] = engineers.create(
@@ -165,17 +188,24 @@ def _load_engineers(session: Session, city: City, team_ids: dict[str, int]) -> d
             home_latitude=e.home.lat,
             home_longitude=e.home.lon,
         ).id
-    for sh in city.shifts:
-        shifts.create(
-            session,
-            actor=SYSTEM,
-            engineer_id=ids[sh.engineer_ref],
-            day=city.day,
-            starts_at=city.at(sh.start_s),
-            ends_at=city.at(sh.end_s),
-            break_earliest=city.at(sh.break_earliest_s),
-            break_latest=city.at(sh.break_latest_s),
-            break_duration_s=sh.break_duration_s,
-            default_time_zone=city.time_zone,
-        )
+    zone = ZoneInfo(city.time_zone)
+    for day in working_days(city.day, shift_days):
+        midnight = datetime.combine(day, time(0), tzinfo=zone)
+
+        def at(seconds: int, midnight: datetime = midnight) -> datetime:
+            return midnight + timedelta(seconds=seconds)  # local wall time, whatever the clocks do
+
+        for sh in city.shifts:
+            shifts.create(
+                session,
+                actor=SYSTEM,
+                engineer_id=ids[sh.engineer_ref],
+                day=day,
+                starts_at=at(sh.start_s),
+                ends_at=at(sh.end_s),
+                break_earliest=at(sh.break_earliest_s),
+                break_latest=at(sh.break_latest_s),
+                break_duration_s=sh.break_duration_s,
+                default_time_zone=city.time_zone,
+            )
     return ids

@@ -377,3 +377,67 @@ def test_slots_for_a_known_site_and_a_site_that_is_not_yours(client, bw):
         "/api/v1/slots", query_string={**query, "site_id": bw.ids["s2"]}, headers=bw.headers["customer"]
     )
     assert theirs.status_code == 404
+
+
+def _visits(client: Any, w: Any) -> list[int]:
+    listed = client.get("/api/v1/orders", headers=w.headers["dispatcher"]).json
+    return sorted(o["id"] for o in listed)
+
+
+def test_a_booking_sent_twice_with_one_idempotency_key_books_one_visit(client, bw):
+    chosen = slots(client, bw).json[1]
+    key = {"Idempotency-Key": "book-7f3c1a"}
+    payload = {"service_type_id": bw.ids["boiler-service"], "site_id": bw.ids["s1"], **chosen}
+    payload = {k: payload[k] for k in ("service_type_id", "site_id", "starts_at", "ends_at")}
+    first = client.post("/api/v1/bookings", json=payload, headers={**bw.headers["customer"], **key})
+    assert first.status_code == 201, first.json
+    assert "Idempotent-Replayed" not in first.headers
+    again = client.post("/api/v1/bookings", json=payload, headers={**bw.headers["customer"], **key})
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json == first.json
+    assert again.headers["Location"] == first.headers["Location"]
+    assert _visits(client, bw) == [first.json["order"]["id"]]
+    # The same key for another window is a mistake of the client, said plainly; nothing is booked.
+    other = slots(client, bw).json[3]
+    moved = {**payload, "starts_at": other["starts_at"], "ends_at": other["ends_at"]}
+    reused = client.post("/api/v1/bookings", json=moved, headers={**bw.headers["customer"], **key})
+    assert reused.status_code == 422
+    assert "already used for a different request" in reused.json["message"]
+    # Each customer's keys are their own: another customer's same key books their own visit.
+    theirs = {**payload, "site_id": bw.ids["s2"]}
+    own = client.post("/api/v1/bookings", json=theirs, headers={**bw.headers["customer2"], **key})
+    assert own.status_code == 201, own.json
+    assert len(_visits(client, bw)) == 2
+
+
+def test_a_refused_booking_is_replayed_as_refused_and_a_new_key_may_try_again(client, bw):
+    odd = {"starts_at": local(bw.day, 9).isoformat(), "ends_at": local(bw.day, 11).isoformat()}
+    key = {"Idempotency-Key": "book-odd-1"}
+    body = {"service_type_id": bw.ids["boiler-service"], "site_id": bw.ids["s1"], **odd}
+    first = client.post("/api/v1/bookings", json=body, headers={**bw.headers["customer"], **key})
+    assert first.status_code == 422
+    again = client.post("/api/v1/bookings", json=body, headers={**bw.headers["customer"], **key})
+    assert (again.status_code, again.headers["Idempotent-Replayed"]) == (422, "true")
+    assert _visits(client, bw) == []
+
+
+def test_an_order_sent_twice_with_one_idempotency_key_is_created_once(client, bw):
+    body = {
+        "site_id": bw.ids["s1"],
+        "service_type_id": bw.ids["boiler-service"],
+        "time_windows": [
+            {"starts_at": local(bw.day, 10).isoformat(), "ends_at": local(bw.day, 12).isoformat()}
+        ],
+    }
+    key = {"Idempotency-Key": "order-5b1e"}
+    first = client.post("/api/v1/orders", json=body, headers={**bw.headers["agent"], **key})
+    assert first.status_code == 201, first.json
+    again = client.post("/api/v1/orders", json=body, headers={**bw.headers["agent"], **key})
+    assert (again.status_code, again.headers["Idempotent-Replayed"]) == (201, "true")
+    assert again.json["id"] == first.json["id"]
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert _visits(client, bw) == [first.json["id"]]
+    # Without a key, every request is a new order (as before).
+    assert client.post("/api/v1/orders", json=body, headers=bw.headers["agent"]).status_code == 201
+    assert len(_visits(client, bw)) == 2

@@ -22,7 +22,7 @@ def test_console_page_loads_only_local_assets(client):
     html = page.get_data(as_text=True)
     assert "http://" not in html
     assert "https://" not in html
-    assert 'tileUrl: ""' in html  # no tile server configured: routes drawn on a plain background
+    assert 'data-tile-url=""' in html  # no tile server configured: routes drawn on a plain background
     for asset in ("vendor/leaflet/leaflet.js", "console.js", "console.css"):
         with client.get(f"/console/static/{asset}") as response:
             assert response.status_code == 200, asset
@@ -33,5 +33,5 @@ def test_tile_server_comes_from_the_settings(app_settings):
 
     app = create_app({**app_settings, "map_tile_url": "https://tiles.example.org/{z}/{x}/{y}.png"})
     html = app.test_client().get("/console").get_data(as_text=True)
-    assert '"https://tiles.example.org/{z}/{x}/{y}.png"' in html
+    assert 'data-tile-url="https://tiles.example.org/{z}/{x}/{y}.png"' in html
     app.extensions["dispatch.db"].engine.dispose()

@@ -233,6 +233,7 @@ ROWS: list[Row] = [
         lambda w: {"day": "2030-01-07", "time_limit_s": 1},
     ),
     Row("GET", "/plans", (OK, OK, DENIED, DENIED, DENIED)),
+    Row("GET", "/live-day?day=2030-01-07", (OK, OK, DENIED, DENIED, DENIED)),
     Row("GET", "/plans/{plan}", (OK, OK, DENIED, DENIED, DENIED)),
     Row("DELETE", "/plans/{plan}", (OK, OK, DENIED, DENIED, DENIED)),
     Row("POST", "/plans/{plan}/publish", (OK, OK, DENIED, DENIED, DENIED)),
@@ -258,7 +259,12 @@ ROWS: list[Row] = [
         "POST",
         "/positions",
         (DENIED, DENIED, DENIED, OK, DENIED),
-        lambda w: {"latitude": 53.43, "longitude": -2.23, "recorded_at": tomorrow_at(-20).isoformat()},
+        # A moment surely past whatever the hour (tomorrow_at(-20) is in the future before 04:00 UTC).
+        lambda w: {
+            "latitude": 53.43,
+            "longitude": -2.23,
+            "recorded_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+        },
     ),
     Row("GET", "/positions", (OK, OK, DENIED, DENIED, DENIED)),
     # Booking (slots against the live plan; windows are local to Europe/London, the world's zone).

@@ -66,7 +66,18 @@ def test_loader_puts_the_city_in_the_database_with_a_login_per_role(db_session):
     count = lambda model: db_session.scalar(select(func.count()).select_from(model))  # noqa: E731
     assert count(Order) == 50
     assert count(Site) == count(Customer) == 44
-    assert count(Engineer) == count(Shift) == 10
+    assert count(Engineer) == 10
+    # The same shifts on five working days (Wednesday 4 March 2031 to Tuesday 10 March), so that a
+    # booking can be moved to another day.
+    days = db_session.scalars(select(Shift.day).distinct().order_by(Shift.day)).all()
+    assert [d.isoformat() for d in days] == [
+        "2031-03-04",
+        "2031-03-05",
+        "2031-03-06",
+        "2031-03-07",
+        "2031-03-10",
+    ]
+    assert count(Shift) == 50
     assert {login.role for login in logins} == {"admin", "dispatcher", "agent", "engineer", "customer"}
     for login in logins:
         assert (

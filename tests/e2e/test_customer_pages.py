@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from playwright.sync_api import expect
 from dispatch.access import SYSTEM
 from dispatch.orders import actions
 from tests.booking_world import build, committed, days_ahead
+from tests.e2e.csp import watch_csp
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -36,6 +38,7 @@ def test_book_follow_move_and_cancel_a_visit_on_a_phone(app, live_server, browse
     w = committed(app, lambda s: build(s, app, day=days_ahead(3)))
     ctx = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     ctx.route(re.compile(r"^(?!http://127\.0\.0\.1).*"), lambda route: route.abort())  # no internet
+    blocked = watch_csp(ctx)
     page = ctx.new_page()
     try:
         # Booking needs an account: the page sends us to log in and back.
@@ -124,10 +127,90 @@ def test_book_follow_move_and_cancel_a_visit_on_a_phone(app, live_server, browse
         assert track.locator("#status").inner_text() == "Visit cancelled"
         anonymous.close()
 
+        # Your visits: by visit date, in plain words.
+        page.goto(f"{live_server}/my/bookings")
+        assert page.locator("#earlier .status").first.inner_text() == "Visit cancelled"
+        page.screenshot(path=str(artifacts / "customer-7-visits.png"), full_page=True)
+        # A mistyped address is a friendly page, not an error payload.
+        lost = page.goto(f"{live_server}/my/bokings")
+        assert lost is not None
+        assert lost.status == 404
+        assert page.locator("h1").inner_text() == "We cannot find that page"
+        page.screenshot(path=str(artifacts / "customer-8-not-found.png"), full_page=True)
+
         # An unknown link is a plain 404 page.
         missing = page.goto(f"{live_server}/track/not-a-real-link")
         assert missing is not None
         assert missing.status == 404
         assert "cannot find this visit" in page.content()
+        assert blocked == []  # every step above worked under the Content-Security-Policy
     finally:
+        ctx.close()
+
+
+def _log_in(page: Any, base: str, then: str) -> None:
+    page.goto(f"{base}/account/login?next={then}")
+    page.fill("#email", "grace@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}{then}")
+
+
+class SlowPosts:
+    """A slow network in front of the app: form posts wait until the test lets them through."""
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+        self.release = threading.Event()
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        if environ["REQUEST_METHOD"] == "POST":
+            self.release.wait(timeout=20)
+        return self.wsgi_app(environ, start_response)
+
+
+def test_a_double_click_on_book_on_a_slow_network_books_one_visit(app, live_server, browser):
+    w = committed(app, lambda s: build(s, app, day=days_ahead(3)))
+    ctx = browser.new_context(viewport=PHONE)
+    blocked = watch_csp(ctx)
+    page = ctx.new_page()
+    posts: list[str] = []
+    page.on(
+        "request", lambda r: posts.append(r.url) if r.method == "POST" and r.url.endswith("/book") else None
+    )
+    fast = app.wsgi_app
+    try:
+        _log_in(page, live_server, "/book")
+        page.select_option("#service", label="Boiler service")
+        page.fill("#day", w.day.isoformat())
+        page.click("#find button[type=submit]")
+        page.get_by_text(f"10:00{DASH}12:00").click()
+        slow = app.wsgi_app = SlowPosts(fast)
+        book = page.locator("#slots button[type=submit]")
+        book.scroll_into_view_if_needed()
+        box = book.bounding_box()
+        assert box is not None
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        with page.expect_request(lambda r: r.method == "POST"):
+            page.mouse.click(x, y)  # the raw tap: no waiting for the page that follows
+        with page.expect_request(lambda r: r.method == "POST"):
+            page.mouse.click(x, y)  # nothing seems to happen, so the customer taps again
+        slow.release.set()  # both reach the server at once
+        page.wait_for_url(re.compile(r".*/my/bookings/\d+\?booked=1"))
+        assert len(posts) == 2  # the browser really sent the form twice
+        # Back to the form, and "Book" once more.
+        page.go_back()
+        page.wait_for_selector("#slots button[type=submit]")
+        page.get_by_text(f"10:00{DASH}12:00").click()
+        book.click()
+        page.wait_for_url(re.compile(r".*/my/bookings/\d+\?booked=1"))
+        assert len(posts) == 3
+        client = app.test_client()
+        listed = client.get("/api/v1/orders", headers=w.headers["dispatcher"]).json
+        assert len(listed) == 1, [o["number"] for o in listed]
+        assert page.url.split("?")[0].endswith(f"/my/bookings/{listed[0]['id']}")
+        assert "Booked." in page.locator(".ok").inner_text()
+        assert blocked == []
+    finally:
+        app.wsgi_app = fast
         ctx.close()

@@ -40,7 +40,7 @@ def log_in(page, base):
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector(".card[data-job]")
-    page.wait_for_function("!!navigator.serviceWorker.controller")
+    page.wait_for_function("() => !!navigator.serviceWorker.controller")
 
 
 OUTBOX_EMPTY = """() => new Promise((ok) => { const r = indexedDB.open("field-dispatch");
@@ -92,7 +92,7 @@ def test_whole_job_offline_with_a_reload_then_online_with_lost_responses(
 
     page.reload()  # offline: the shell comes from the service worker, the outbox from IndexedDB
     page.wait_for_selector(".status.completed")
-    page.wait_for_function("document.getElementById('sync').textContent === 'Offline · 7 waiting'")
+    page.wait_for_function("() => document.getElementById('sync').textContent === 'Offline · 7 waiting'")
     assert client.get(f"/api/v1/orders/{oid}", headers=world.h("admin")).json["status"] == "dispatched"
 
     dropped = []
@@ -152,7 +152,7 @@ def test_an_office_change_made_while_offline_is_shown_and_not_overwritten(
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_selector(".conflict-box")
-    page.wait_for_function("document.getElementById('sync').textContent === '1 not sent'")
+    page.wait_for_function("() => document.getElementById('sync').textContent === '1 not sent'")
     page.wait_for_selector("#history li:not(.muted)")
     page.screenshot(path=artifacts / "pwa-conflict.png")
     assert "has changed since you read it" in page.text_content(".conflict-box")
@@ -238,7 +238,7 @@ def test_whole_job_online_with_pings_a_far_check_in_and_an_expired_login(
     synced(page)
     assert len(client.get(f"/api/v1/orders/{oid}/attachments", headers=world.h("admin")).json) == 2
     page.evaluate("location.reload()")  # sent images are shown from the server once the phone's copy is gone
-    page.wait_for_function("document.querySelectorAll('.thumbs img[src]').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('.thumbs img[src]').length === 2")
     page.locator(".thumbs").scroll_into_view_if_needed()
     page.screenshot(path=artifacts / "pwa-on-site-synced.png")
 

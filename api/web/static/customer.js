@@ -1,0 +1,25 @@
+/* The customer pages' small helpers, served as a file: the Content-Security-Policy runs no inline script. */
+"use strict";
+
+/* Typing an address means "another address": clear the saved-address choice so the address is used. */
+const site = document.getElementById("site");
+const address = document.getElementById("address");
+if (site && address) address.addEventListener("input", () => { if (address.value.trim()) site.value = ""; });
+
+/* The radio of a free time carries both ends of the window: copy them into the fields the server reads. */
+const slots = document.getElementById("slots");
+if (slots) {
+  slots.addEventListener("submit", (event) => {
+    const picked = event.target.querySelector("input[name=window]:checked");
+    if (!picked) return;
+    document.getElementById("starts_at").value = picked.dataset.start;
+    document.getElementById("ends_at").value = picked.dataset.end;
+  });
+}
+
+/* Forms that undo something ask first (e.g. cancelling a visit). */
+document.querySelectorAll("form[data-confirm]").forEach((form) => {
+  form.addEventListener("submit", (event) => {
+    if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+});
