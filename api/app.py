@@ -30,10 +30,11 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
         JSON_SORT_KEYS=False,
     )
 
-    from api import auth, database, errors, openapi, pages, pwa, resources, worker
+    from api import auth, database, errors, guards, openapi, pages, pwa, resources, worker
     from api.web import console
     from api.web import customer as customer_pages
 
+    guards.init_app(app, settings)
     database.init_app(app, settings)
     app.extensions["dispatch.geocoder"] = geocoder_for(settings)
     api = openapi.init_app(app)

@@ -46,6 +46,9 @@ class Settings:
     attachments_path: str = ""
     attachment_max_bytes: int = 8 * 1024 * 1024
     attachment_max_pixels: int = 40_000_000
+    max_body_bytes: int = 1024 * 1024
+    plan_queued_timeout_s: int = 600
+    trusted_proxies: int = 0
     booking_window_hours: int = 2
     booking_day_start_hour: int = 8
     booking_day_end_hour: int = 18
