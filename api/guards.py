@@ -53,14 +53,20 @@ def init_app(app: Flask, settings: Settings) -> None:
     @app.before_request
     def _guard() -> None:
         limit = body_limit(settings)
-        request.max_content_length = limit
         size = request.content_length
         if size is not None and size > limit:
             raise BodyTooLarge(limit, size)
         if "\x00" in request.path:
             raise NotFound("Nothing is found at an address holding a NUL character.")
         _check_query()
-        if request.is_json and (size or request.environ.get("wsgi.input_terminated")):
+        chunked = size is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        if chunked:
+            # No length given: read at most one byte past the limit (Werkzeug stops there) to know.
+            request.max_content_length = limit + 1
+            if len(request.get_data(cache=True)) > limit:
+                raise BodyTooLarge(limit)
+        request.max_content_length = limit
+        if request.is_json and (size or chunked):
             check_json(request.get_data(cache=True))
 
 

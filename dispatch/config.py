@@ -97,6 +97,13 @@ class Settings:
             ZoneInfo(self.default_time_zone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"unknown time zone {self.default_time_zone!r}") from exc
+        for name in ("max_body_bytes", "plan_queued_timeout_s"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"DISPATCH_{name.upper()} must be a positive number")
+        if self.trusted_proxies < 0:
+            raise ConfigError(
+                "DISPATCH_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front"
+            )
         result = self
         if not result.database_url:
             result = replace(result, database_url=f"sqlite:///{result.instance_path / 'dispatch.db'}")
