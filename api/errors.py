@@ -55,7 +55,7 @@ def _out_of_range(error: DataError | OverflowError) -> tuple[dict[str, Any], int
     return payload(422, "A value in this request is out of the range the database can store."), 422
 
 
-def _too_large(error: RequestEntityTooLarge) -> tuple[dict[str, Any], int, dict[str, str]]:
+def _too_large(error: RequestEntityTooLarge) -> tuple[dict[str, Any], int]:
     # Raised by the guard (with the sizes) or by Werkzeug when a chunked body passes the limit.
     message = error.description if error.description != RequestEntityTooLarge.description else None
     if message is None:
@@ -65,8 +65,7 @@ def _too_large(error: RequestEntityTooLarge) -> tuple[dict[str, Any], int, dict[
             if limit
             else "The request body is too large: send less."
         )
-    # The rest of the body was never read: the connection cannot carry another request.
-    return payload(413, message), 413, {"Connection": "close"}
+    return payload(413, message), 413
 
 
 def init_app(app: Flask) -> None:

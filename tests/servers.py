@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -85,9 +85,7 @@ def dispatch_serve(env: dict[str, str], workers: int = 1) -> Iterator[int]:
         process.wait(timeout=30)
 
 
-def raw_request(
-    port: int, head: bytes, body_chunks: Iterator[bytes] = iter(()), timeout_s: float = 30
-) -> bytes:
+def raw_request(port: int, head: bytes, body_chunks: Iterable[bytes] = (), timeout_s: float = 30) -> bytes:
     """Send a request byte for byte (the server may stop reading part-way) and return all it answers."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
         sock.sendall(head)
