@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dispatch.config import Settings
 from dispatch.sites.geocoding import Geocoder, NominatimGeocoder
@@ -30,7 +31,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
         JSON_SORT_KEYS=False,
     )
 
-    from api import auth, database, errors, guards, openapi, pages, pwa, resources, worker
+    from api import auth, database, errors, guards, limits, openapi, pages, pwa, resources, worker
     from api.web import console
     from api.web import customer as customer_pages
 
@@ -46,6 +47,11 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     customer_pages.init_app(app)
     worker.init_app(app, settings)
     pwa.init_app(app)
+    limits.init_app(app, settings)  # after the views it limits are registered
+    if settings.trusted_proxies:
+        # Client address and scheme from X-Forwarded-For / -Proto, as set by that many proxies.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     return app
 
 

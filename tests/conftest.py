@@ -133,7 +133,8 @@ def app(app_settings: dict[str, Any]) -> Iterator[Any]:
 
 @pytest.fixture
 def client(app: Any, clean_db: Engine) -> Any:
-    """A test client on an empty database."""
+    """A test client on an empty database (and login rate limits with nothing counted yet)."""
+    app.extensions["dispatch.limiter"].reset()
     return app.test_client()
 
 

@@ -258,7 +258,12 @@ ROWS: list[Row] = [
         "POST",
         "/positions",
         (DENIED, DENIED, DENIED, OK, DENIED),
-        lambda w: {"latitude": 53.43, "longitude": -2.23, "recorded_at": tomorrow_at(-20).isoformat()},
+        # A moment in the past whatever the hour the suite runs (tomorrow_at(-20) is after midnight).
+        lambda w: {
+            "latitude": 53.43,
+            "longitude": -2.23,
+            "recorded_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
+        },
     ),
     Row("GET", "/positions", (OK, OK, DENIED, DENIED, DENIED)),
     # Booking (slots against the live plan; windows are local to Europe/London, the world's zone).
