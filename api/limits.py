@@ -16,7 +16,9 @@ is read from X-Forwarded-For (:func:`api.app.create_app` applies werkzeug's Prox
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +26,7 @@ from typing import Any
 from flask import Flask, Response, current_app, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import TooManyRequests
 
 from api.errors import payload
 from dispatch.config import Settings
@@ -37,6 +40,40 @@ MESSAGES = {
     "refresh": "Too many token refreshes from your address. Try again in {seconds} seconds.",
     "service": "The service is taking too many logins at this moment. Try again in {seconds} seconds.",
 }
+
+
+class Busy(TooManyRequests):
+    """Another password check is running in this process."""
+
+    def __init__(self) -> None:
+        super().__init__(description="service")
+
+
+def one_check_at_a_time(view: Callable[..., Any], share: float) -> Callable[..., Any]:
+    """Let one login of this process check a password at a time, for ``share`` of its time at most
+    (``DISPATCH_LOGIN_CHECKS_SHARE``); refuse the others at once.
+
+    After a check that took ``d`` seconds the next may start ``d / share`` seconds after it began.
+    argon2 takes ~0.2 s of CPU on four threads (more on a busy machine): logins waiting for their
+    turn would hold every server thread, and checks back to back would take every core.
+    """
+    lock = threading.Lock()
+    free_at = [0.0]
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if request.method != "POST":
+            return view(*args, **kwargs)
+        if time.monotonic() < free_at[0] or not lock.acquire(blocking=False):
+            raise Busy()
+        started = time.monotonic()
+        try:
+            return view(*args, **kwargs)
+        finally:
+            free_at[0] = started + (time.monotonic() - started) / share
+            lock.release()
+
+    return guarded
 
 
 def account_key() -> str:
@@ -88,17 +125,24 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     for endpoints, limits in ((LOGIN_ENDPOINTS, login), (REFRESH_ENDPOINTS, refresh)):
         for endpoint in endpoints:
             view = app.view_functions[endpoint]
+            if (
+                endpoints is LOGIN_ENDPOINTS
+                and settings.rate_limits_enabled
+                and settings.login_checks_share < 1
+            ):
+                view = one_check_at_a_time(view, settings.login_checks_share)
             for limit in limits:
                 view = limit(view)
             app.view_functions[endpoint] = view
     app.register_error_handler(RateLimitExceeded, _too_many)
+    app.register_error_handler(Busy, _too_many)
     return limiter
 
 
-def _too_many(error: RateLimitExceeded) -> Any:
+def _too_many(error: TooManyRequests) -> Any:
     limiter: Limiter = current_app.extensions["dispatch.limiter"]
-    breached = limiter.current_limit
-    reset_at = breached.reset_at if breached is not None else time.time() + 60
+    breached = limiter.current_limit if isinstance(error, RateLimitExceeded) else None
+    reset_at = breached.reset_at if breached is not None else time.time() + 1
     seconds = max(1, math.ceil(reset_at - time.time()))
     message = MESSAGES.get(str(error.description), MESSAGES["address"]).format(seconds=seconds)
     headers = {"Retry-After": str(seconds)}

@@ -52,8 +52,9 @@ class Settings:
     rate_limits_enabled: bool = True
     login_limit_per_account: str = "5/minute;20/hour"
     login_limit_per_address: str = "30/minute"
-    login_limit_service: str = "4/second"
+    login_limit_service: str = "1/second"
     refresh_limit_per_address: str = "60/minute"
+    login_checks_share: float = 0.2
     booking_window_hours: int = 2
     booking_day_start_hour: int = 8
     booking_day_end_hour: int = 18
@@ -112,6 +113,8 @@ class Settings:
             "refresh_limit_per_address",
         ):
             _check_rate(name, getattr(self, name))
+        if not 0 < self.login_checks_share <= 1:
+            raise ConfigError("DISPATCH_LOGIN_CHECKS_SHARE must be more than 0 and at most 1")
         if self.trusted_proxies < 0:
             raise ConfigError(
                 "DISPATCH_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front"

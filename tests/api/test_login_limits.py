@@ -18,7 +18,11 @@ from tests.conftest import missing_service
 from tests.factories import PASSWORD
 from tests.servers import free_port
 
-LOOSE = {"login_limit_per_account": "100/minute", "login_limit_per_address": "100/minute"}
+LOOSE = {
+    "login_limit_per_account": "100/minute",
+    "login_limit_per_address": "100/minute",
+    "login_limit_service": "100/minute",
+}
 
 
 @pytest.fixture
@@ -147,6 +151,17 @@ def test_behind_a_trusted_proxy_the_address_comes_from_x_forwarded_for(make_app,
     assert login(proxied, **{"X-Forwarded-For": "203.0.113.1"}).status_code == 429
     # Only the last hop counts: a client cannot pick its address by adding entries of its own.
     assert login(proxied, **{"X-Forwarded-For": "198.51.100.7, 203.0.113.2"}).status_code == 429
+
+
+def test_password_checks_take_a_share_of_the_time_and_logins_beyond_it_are_refused_at_once(make_app, world):
+    client = make_app(login_checks_share=0.001).test_client()  # a check of d s waits 1000 d for the next
+    assert login(client, password=PASSWORD).status_code == 200
+    refused = login(client, email="agent@example.com", password=PASSWORD, address="127.0.0.2")
+    assert_limited(refused, "The service is taking too many logins at this moment.")
+    assert refused.headers["Retry-After"] == "1"
+    assert (
+        client.get("/api/v1/auth/me", headers={"Authorization": "Bearer x"}).status_code == 401
+    )  # others go on
 
 
 @pytest.fixture
