@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_jwt_extended import (
     JWTManager,
     create_access_token,
@@ -65,6 +65,8 @@ def _generation(identity: Any) -> dict[str, Any]:
 
 @jwt.token_in_blocklist_loader
 def _revoked(_header: dict[str, Any], data: dict[str, Any]) -> bool:
+    if request.endpoint == "auth.Revoke":
+        return False  # logging out twice (or a login's refresh token after its access token) is fine
     session = database.session()
     user = users.get(session, user_id=int(data["sub"]))
     if user is not None and data.get("gen", 0) != user.token_generation:
