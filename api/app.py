@@ -35,10 +35,11 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
 
-    from api import auth, database, errors, openapi, pages, pwa, resources, security, worker
+    from api import auth, database, errors, guards, limits, openapi, pages, pwa, resources, security, worker
     from api.web import console
     from api.web import customer as customer_pages
 
+    guards.init_app(app, settings)
     database.init_app(app, settings)
     app.extensions["dispatch.geocoder"] = geocoder_for(settings)
     api = openapi.init_app(app)
@@ -51,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     worker.init_app(app, settings)
     pwa.init_app(app)
     security.init_app(app)
+    limits.init_app(app, settings)  # after the views it limits are registered
     return app
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_jwt_extended import (
     JWTManager,
     create_access_token,
     create_refresh_token,
     current_user,
+    decode_token,
     get_jwt,
     jwt_required,
     verify_jwt_in_request,
@@ -23,10 +24,8 @@ from api import database
 from api.database import View
 from api.errors import payload
 from api.fields import Id, Text
-from api.worker import jobs
 from dispatch.access import Actor, Role
 from dispatch.config import Settings
-from dispatch.tasks.jobs import purge_expired_revocations
 from dispatch.users import service as users
 from dispatch.users.models import User
 
@@ -57,9 +56,22 @@ def _load_user(_header: dict[str, Any], data: dict[str, Any]) -> User | None:
     return user if user is not None and user.active else None
 
 
+@jwt.additional_claims_loader
+def _generation(identity: Any) -> dict[str, Any]:
+    # Every token carries the user's token generation: a new one (password changed, user disabled)
+    # ends all tokens issued before, refresh tokens included.
+    return {"gen": identity.token_generation} if isinstance(identity, User) else {}
+
+
 @jwt.token_in_blocklist_loader
 def _revoked(_header: dict[str, Any], data: dict[str, Any]) -> bool:
-    return users.is_revoked(database.session(), jti=data["jti"])
+    if request.endpoint == "auth.Revoke":
+        return False  # logging out twice (or a login's refresh token after its access token) is fine
+    session = database.session()
+    user = users.get(session, user_id=int(data["sub"]))
+    if user is not None and data.get("gen", 0) != user.token_generation:
+        return True
+    return users.is_revoked(session, jti=data["jti"])
 
 
 def _error(code: int, message: str) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -151,6 +163,14 @@ class RevokedSchema(Schema):
     jti = Text()
 
 
+def _access_token(user: User, *, family: str) -> str:
+    """An access token of the login whose refresh token is ``family``: revoking it ends that too."""
+    token: str = create_access_token(
+        identity=user, additional_claims={"role": user.role.value, "fam": family}
+    )
+    return token
+
+
 def _expires_in() -> int:
     delta: timedelta = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
     return int(delta.total_seconds())
@@ -163,13 +183,15 @@ class Login(View):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokensSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="Wrong credentials or disabled account")
+    @blp.alt_response(429, schema=ErrorSchema, description="Too many logins (see Retry-After)")
     @blp.doc(security=[])
     def post(self, creds: dict[str, Any]) -> dict[str, Any]:
         """Log in."""
         user = users.authenticate(database.session(), email=creds["email"], password=creds["password"])
+        refresh_token = create_refresh_token(identity=user)
         return {
-            "access_token": create_access_token(identity=user, additional_claims={"role": user.role.value}),
-            "refresh_token": create_refresh_token(identity=user),
+            "access_token": _access_token(user, family=decode_token(refresh_token)["jti"]),
+            "refresh_token": refresh_token,
             "token_type": "Bearer",
             "expires_in": _expires_in(),
             "user": user,
@@ -183,11 +205,12 @@ class Refresh(View):
     @jwt_required(refresh=True)
     @blp.response(200, AccessTokenSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="Missing, expired or revoked refresh token")
+    @blp.alt_response(429, schema=ErrorSchema, description="Too many refreshes (see Retry-After)")
     def post(self) -> dict[str, Any]:
         """Refresh the access token (send the refresh token as the bearer)."""
         user: User = current_user
         return {
-            "access_token": create_access_token(identity=user, additional_claims={"role": user.role.value}),
+            "access_token": _access_token(user, family=get_jwt()["jti"]),
             "token_type": "Bearer",
             "expires_in": _expires_in(),
         }
@@ -195,7 +218,7 @@ class Refresh(View):
 
 @blp.route("/revoke")
 class Revoke(View):
-    """Revoke the token sent (log out); send the refresh token too to end the session."""
+    """Revoke the token sent (log out): an access token ends its login's refresh token too."""
 
     @jwt_required(verify_type=False)
     @blp.response(200, RevokedSchema)
@@ -204,10 +227,8 @@ class Revoke(View):
         """Revoke the bearer token, access or refresh."""
         claims = get_jwt()
         revoke(claims)
-        # Old revocations are useless once their tokens expire: let the worker forget them.
-        jobs().enqueue(
-            purge_expired_revocations, queue_name="maintenance", job_id="purge-expired-revocations"
-        )
+        # Expired revocations are forgotten by the housekeeping job: nothing is queued from here, so
+        # logging out works while the queue is down.
         return {"revoked": claims["type"], "jti": claims["jti"]}
 
 
@@ -225,11 +246,23 @@ class Me(View):
 
 
 def revoke(claims: dict[str, Any]) -> None:
-    """Put the token these claims come from on the revocation list (until it would expire)."""
+    """Put the token these claims come from on the revocation list (until it would expire), and
+    for an access token from a login the refresh token of that login too."""
+    session = database.session()
     users.revoke_token(
-        database.session(),
+        session,
         jti=claims["jti"],
         user_id=int(claims["sub"]),
         token_type=claims["type"],
         expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
     )
+    family = claims.get("fam")
+    if claims["type"] == "access" and isinstance(family, str) and family:
+        lifetime: timedelta = current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+        users.revoke_token(
+            session,
+            jti=family[:64],
+            user_id=int(claims["sub"]),
+            token_type="refresh",
+            expires_at=datetime.fromtimestamp(claims["iat"], tz=UTC) + lifetime,
+        )

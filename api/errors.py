@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from flask import Flask
-from sqlalchemy.exc import IntegrityError
+from flask import Flask, request
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
 from dispatch.config import ConfigError
 from dispatch.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 
 def payload(code: int, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -44,9 +48,32 @@ def _stale_data(error: StaleDataError) -> tuple[dict[str, Any], int]:
     return payload(409, "someone else changed this at the same moment: reload it and try again"), 409
 
 
+def _out_of_range(error: DataError | OverflowError) -> tuple[dict[str, Any], int]:
+    # The database (or its driver) refused a value the request carried: a number past its integer
+    # columns, text it cannot hold. The input is at fault, and nothing was written.
+    log.warning("value refused by the database: %s", error)
+    return payload(422, "A value in this request is out of the range the database can store."), 422
+
+
+def _too_large(error: RequestEntityTooLarge) -> tuple[dict[str, Any], int]:
+    # Raised by the guard (with the sizes) or by Werkzeug when a chunked body passes the limit.
+    message = error.description if error.description != RequestEntityTooLarge.description else None
+    if message is None:
+        limit = request.max_content_length
+        message = (
+            f"The request body is larger than the {limit:,} bytes accepted here: send less."
+            if limit
+            else "The request body is too large: send less."
+        )
+    return payload(413, message), 413
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers of the domain's typed errors and of races the database caught."""
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(IntegrityError, _integrity_error)
     app.register_error_handler(StaleDataError, _stale_data)
     app.register_error_handler(ConfigError, _config_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+    app.register_error_handler(DataError, _out_of_range)
+    app.register_error_handler(OverflowError, _out_of_range)

@@ -7,20 +7,38 @@ field, instead of failing in the database.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+MAX_WINDOW = timedelta(days=7)
+"""The longest time window a visit may start in."""
+_DIGITS = re.compile(r"^\s*\+?\d{1,12}\s*$")
+
+
+class WholeNumber(fields.Integer):
+    """An integer given as a JSON integer or as digits (a query string): ``1.5``, ``2.0`` and
+    ``true`` are refused instead of being truncated to an id."""
+
+    default_error_messages = {"invalid": "Must be a whole number, such as 42."}
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool) or not (
+            isinstance(value, int) or (isinstance(value, str) and _DIGITS.match(value))
+        ):
+            raise self.make_error("invalid")
+        return int(value)
 
 
 def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field class
     """An id of a stored row (1 to 2**31 - 1)."""
-    return fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+    return WholeNumber(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 def _no_nul(value: str) -> None:
@@ -50,6 +68,21 @@ class When(fields.AwareDateTime):
         except OverflowError as exc:
             raise ValidationError("date out of range") from exc
         return moment
+
+
+class TimeWindowSchema(Schema):
+    """A time window (times with a UTC offset) no longer than :data:`MAX_WINDOW`."""
+
+    starts_at = When(required=True)
+    ends_at = When(required=True)
+
+    @validates_schema
+    def _not_years_long(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if starts_at is not None and ends_at is not None and ends_at - starts_at > MAX_WINDOW:
+            raise ValidationError(
+                f"A time window lasts at most {MAX_WINDOW.days} days.", field_name="ends_at"
+            )
 
 
 class IdConverter(IntegerConverter):

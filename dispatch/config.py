@@ -46,13 +46,21 @@ class Settings:
     attachments_path: str = ""
     attachment_max_bytes: int = 8 * 1024 * 1024
     attachment_max_pixels: int = 40_000_000
+    max_body_bytes: int = 1024 * 1024
+    plan_queued_timeout_s: int = 600
+    trusted_proxies: int = 0
+    rate_limits_enabled: bool = True
+    login_limit_per_account: str = "5/minute;20/hour"
+    login_limit_per_address: str = "30/minute"
+    login_limit_service: str = "10/second"
+    refresh_limit_per_address: str = "60/minute"
+    login_checks_share: float = 0.2
     booking_window_hours: int = 2
     booking_day_start_hour: int = 8
     booking_day_end_hour: int = 18
     booking_lead_hours: int = 2
     booking_days_ahead: int = 28
     booking_change_hours: int = 24
-    trusted_proxies: int = 0
     company_name: str = "Field service"
     company_phone: str = ""
 
@@ -97,6 +105,22 @@ class Settings:
             ZoneInfo(self.default_time_zone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"unknown time zone {self.default_time_zone!r}") from exc
+        for name in ("max_body_bytes", "plan_queued_timeout_s"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"DISPATCH_{name.upper()} must be a positive number")
+        for name in (
+            "login_limit_per_account",
+            "login_limit_per_address",
+            "login_limit_service",
+            "refresh_limit_per_address",
+        ):
+            _check_rate(name, getattr(self, name))
+        if not 0 < self.login_checks_share <= 1:
+            raise ConfigError("DISPATCH_LOGIN_CHECKS_SHARE must be more than 0 and at most 1")
+        if self.trusted_proxies < 0:
+            raise ConfigError(
+                "DISPATCH_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front"
+            )
         result = self
         if not result.database_url:
             result = replace(result, database_url=f"sqlite:///{result.instance_path / 'dispatch.db'}")
@@ -112,8 +136,23 @@ class Settings:
         return result
 
 
+def _check_rate(name: str, value: str) -> None:
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ConfigError(
+            f"DISPATCH_{name.upper()} must be rates like '5/minute;20/hour', not {value!r}"
+        ) from exc
+
+
 def _coerce(name: str, annotation: Any, raw: str) -> Any:
     kind = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    if kind == "bool":
+        if raw.strip().lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ConfigError(f"DISPATCH_{name.upper()} must be true or false, not {raw!r}")
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     try:
         if kind == "int":
             return int(raw)

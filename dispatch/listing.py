@@ -1,4 +1,10 @@
-"""Sorting and pagination shared by every list endpoint."""
+"""Sorting, pagination and text search shared by every list endpoint.
+
+Searches use ``column.ilike(pattern)``. PostgreSQL reads a backslash in a LIKE pattern as an escape
+(and refuses a pattern that ends in one), SQLite does not: importing this module makes PostgreSQL
+read patterns as SQLite does (``ESCAPE ''``), so a search for ``\\`` finds backslashes on both
+instead of failing on one.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,29 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BinaryExpression
 
 from dispatch.errors import Invalid
 
 T = TypeVar("T")
+
+_LIKE_OPERATORS = frozenset(
+    {operators.like_op, operators.not_like_op, operators.ilike_op, operators.not_ilike_op}
+)
+
+
+@compiles(BinaryExpression, "postgresql")
+def _like_without_escape_character(element: BinaryExpression[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    """LIKE / ILIKE with no ESCAPE given: a backslash is an ordinary character, as on SQLite."""
+    if element.operator in _LIKE_OPERATORS and element.modifiers.get("escape") is None:
+        element = element._clone()
+        element.modifiers = {**element.modifiers, "escape": ""}
+    sql: str = compiler.visit_binary(element, **kw)  # type: ignore[no-untyped-call]
+    return sql
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from webargs.fields import DelimitedList
 
 from api.common import PartialSchema, SortArgs
-from api.fields import Id, Text, When
+from api.fields import Id, Text, TimeWindowSchema, When
 from api.resources.catalog import SkillCodes
 from dispatch.orders import states
 from dispatch.orders.models import Channel, Order, OrderStatus, Priority
@@ -17,11 +17,8 @@ from dispatch.orders.service import MAX_DURATION_S, MAX_WINDOWS, Window
 REASON = validate.Length(min=1, max=2000)
 
 
-class WindowSchema(Schema):
-    """A window in which the visit may start (times with a UTC offset)."""
-
-    starts_at = When(required=True)
-    ends_at = When(required=True)
+class WindowSchema(TimeWindowSchema):
+    """A window in which the visit may start (times with a UTC offset, at most seven days long)."""
 
 
 def windows(data: list[dict[str, Any]]) -> list[Window]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import current_app, url_for
@@ -23,13 +24,16 @@ from dispatch.planning import adjust
 from dispatch.planning import jobs as plan_jobs
 from dispatch.planning import service as planning
 from dispatch.planning.models import Plan
+from dispatch.tasks.queue import QueueUnavailable
 
+log = logging.getLogger(__name__)
 blp = blueprint("plans", "/plans", "Optimizer runs for a day: routes, what is left out, publishing")
 
 
-def _stale_after() -> int:
-    stale: int = current_app.config["DISPATCH"].plan_stale_after_s
-    return stale
+def _limits() -> dict[str, Any]:
+    """How long a plan may go unheard of while running, and untaken while queued."""
+    settings = current_app.config["DISPATCH"]
+    return {"stale_after_s": settings.plan_stale_after_s, "queued_after_s": settings.plan_queued_timeout_s}
 
 
 @blp.route("")
@@ -44,7 +48,7 @@ class Plans(View):
         result = planning.list_plans(
             database.session(),
             actor=actor(),
-            stale_after_s=_stale_after(),
+            **_limits(),
             **args,
             **paging(pagination_parameters),
         )
@@ -54,6 +58,7 @@ class Plans(View):
     @blp.response(202, PlanSummarySchema)
     @blp.alt_response(409, schema=ErrorSchema, description="A plan for this day and scope is already running")
     @blp.alt_response(422, schema=ErrorSchema, description="Unknown team or region, time limit out of range")
+    @blp.alt_response(503, schema=ErrorSchema, description="The job queue is down: the plan is marked failed")
     def post(self, data: dict[str, Any]) -> tuple[Plan, int, dict[str, str]]:
         """Plan a day (or re-plan it from now): the optimizer runs in the planning queue."""
         session = database.session()
@@ -61,17 +66,27 @@ class Plans(View):
             session,
             actor=actor(),
             default_time_zone=current_app.config["DISPATCH"].default_time_zone,
-            stale_after_s=_stale_after(),
+            **_limits(),
             **data,
         )
         database.commit()  # the worker must see the plan before it runs
-        plan.job_id = jobs().enqueue(
-            plan_jobs.run_plan,
-            plan.id,
-            queue_name="planning",
-            timeout_s=plan_jobs.job_timeout_s(plan.time_limit_s),
-            job_id=f"plan-{plan.id}",
-        )
+        try:
+            plan.job_id = jobs().enqueue(
+                plan_jobs.run_plan,
+                plan.id,
+                queue_name="planning",
+                timeout_s=plan_jobs.job_timeout_s(plan.time_limit_s),
+                job_id=f"plan-{plan.id}",
+            )
+        except QueueUnavailable as exc:
+            # Nothing will ever run it: say so on the plan, so that the day can be planned again.
+            planning.fail(session, plan=plan, message=f"the plan could not be queued: {exc.message}")
+            database.commit()
+            raise QueueUnavailable(
+                f"plan {plan.id} was not started because {exc.message}; it is marked failed, "
+                "so ask again once the queue is back",
+                errors={"plan_id": plan.id, **(exc.errors or {})},
+            ) from exc
         return plan, 202, {"Location": url_for("plans.PlanById", plan_id=plan.id)}
 
 
@@ -83,9 +98,7 @@ class PlanById(View):
     @blp.alt_response(404, schema=ErrorSchema, description="No such plan")
     def get(self, plan_id: int) -> Plan:
         """Status, progress, routes, left-out orders with reasons, totals, and changes to the published day."""
-        return planning.get_or_raise(
-            database.session(), actor=actor(), plan_id=plan_id, stale_after_s=_stale_after()
-        )
+        return planning.get_or_raise(database.session(), actor=actor(), plan_id=plan_id, **_limits())
 
     @blp.response(200, PlanSummarySchema)
     @blp.alt_response(404, schema=ErrorSchema, description="No such plan")
@@ -94,7 +107,11 @@ class PlanById(View):
         """Cancel a queued or running plan, or discard a ready one."""
         plan = planning.cancel(database.session(), actor=actor(), plan_id=plan_id)
         if plan.job_id:
-            jobs().cancel(plan.job_id)
+            try:
+                jobs().cancel(plan.job_id)
+            except QueueUnavailable:
+                # The plan is cancelled in the database: a worker that takes the job skips it.
+                log.warning("plan %s cancelled, but its job could not be withdrawn", plan.id, exc_info=True)
         return plan
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from dispatch.access import PLANNERS, Actor, require_role
@@ -29,6 +29,8 @@ MIN_TIME_LIMIT_S = 1
 MAX_TIME_LIMIT_S = 600
 RETIME_TOLERANCE_S = 300
 """A stop whose start moved less than this is "unchanged" in a re-plan's difference."""
+QUEUED_AFTER_S = 600
+"""Default of ``DISPATCH_PLAN_QUEUED_TIMEOUT_S``: a plan no worker took by then is reported failed."""
 
 
 def request(
@@ -42,6 +44,7 @@ def request(
     time_limit_s: int = 30,
     kind: PlanKind = PlanKind.FULL,
     stale_after_s: int = 60,
+    queued_after_s: int = QUEUED_AFTER_S,
 ) -> Plan:
     """Record a plan to compute (the caller enqueues the job after committing)."""
     require_role(actor, PLANNERS, to="plan days")
@@ -63,7 +66,7 @@ def request(
         if not zones:
             raise Invalid(f"no team covers region {region!r}", errors={"region": ["no team has this region"]})
         time_zone = sorted(zones)[0]
-    reap_stale(session, stale_after_s=stale_after_s)
+    reap_stale(session, stale_after_s=stale_after_s, queued_after_s=queued_after_s)
     running = session.scalar(
         select(Plan).where(
             Plan.day == day,
@@ -92,10 +95,17 @@ def request(
     return plan
 
 
-def get_or_raise(session: Session, *, actor: Actor, plan_id: int, stale_after_s: int = 60) -> Plan:
-    """One plan (dispatchers and admins), with a worker that died reported as such."""
+def get_or_raise(
+    session: Session,
+    *,
+    actor: Actor,
+    plan_id: int,
+    stale_after_s: int = 60,
+    queued_after_s: int = QUEUED_AFTER_S,
+) -> Plan:
+    """One plan (dispatchers and admins), with a worker that died (or never came) reported as such."""
     require_role(actor, PLANNERS, to="read plans")
-    reap_stale(session, stale_after_s=stale_after_s, plan_id=plan_id)
+    reap_stale(session, stale_after_s=stale_after_s, queued_after_s=queued_after_s, plan_id=plan_id)
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise NotFound(f"plan {plan_id} does not exist")
@@ -115,10 +125,11 @@ def list_plans(
     page: int = 1,
     page_size: int = 50,
     stale_after_s: int = 60,
+    queued_after_s: int = QUEUED_AFTER_S,
 ) -> Page[Plan]:
     """Plans, newest first, filtered by day and status."""
     require_role(actor, PLANNERS, to="read plans")
-    reap_stale(session, stale_after_s=stale_after_s)
+    reap_stale(session, stale_after_s=stale_after_s, queued_after_s=queued_after_s)
     stmt = select(Plan)
     if day is not None:
         stmt = stmt.where(Plan.day == day)
@@ -127,25 +138,52 @@ def list_plans(
     return paginate(session, PLAN_SORT.apply(stmt, sort), page=page, page_size=page_size)
 
 
-def reap_stale(session: Session, *, stale_after_s: int, plan_id: int | None = None) -> int:
-    """Mark running plans whose worker stopped sending heartbeats as failed; returns how many."""
-    limit = utcnow() - timedelta(seconds=stale_after_s)
-    stmt = select(Plan).where(Plan.status == PlanStatus.RUNNING, Plan.heartbeat_at < limit)
+def reap_stale(
+    session: Session,
+    *,
+    stale_after_s: int,
+    queued_after_s: int = QUEUED_AFTER_S,
+    plan_id: int | None = None,
+) -> int:
+    """Report as failed the running plans whose worker stopped sending heartbeats, and the queued
+    plans no worker has taken within ``queued_after_s`` (the queue lost them, or no worker runs);
+    returns how many. A worker that takes such a plan later leaves it alone."""
+    now = utcnow()
+    stmt = select(Plan).where(
+        or_(
+            and_(
+                Plan.status == PlanStatus.RUNNING, Plan.heartbeat_at < now - timedelta(seconds=stale_after_s)
+            ),
+            and_(Plan.status == PlanStatus.QUEUED, Plan.created_at < now - timedelta(seconds=queued_after_s)),
+        )
+    )
     if plan_id is not None:
         stmt = stmt.where(Plan.id == plan_id)
     reaped = 0
     for plan in session.scalars(stmt):
-        heard = plan.heartbeat_at.isoformat(timespec="seconds") if plan.heartbeat_at else "never"
-        plan.status = PlanStatus.FAILED
-        plan.finished_at = utcnow()
-        plan.message = (
-            f"the worker computing this plan stopped (last heard from at {heard}); "
-            "nothing was written: ask for the plan again"
-        )
+        if plan.status is PlanStatus.QUEUED:
+            message = (
+                f"no worker took this plan within {queued_after_s} s of asking (is the job queue up, "
+                "and a `dispatch worker` running?); nothing was written: ask for the plan again"
+            )
+        else:
+            heard = plan.heartbeat_at.isoformat(timespec="seconds") if plan.heartbeat_at else "never"
+            message = (
+                f"the worker computing this plan stopped (last heard from at {heard}); "
+                "nothing was written: ask for the plan again"
+            )
+        fail(session, plan=plan, message=message)
         reaped += 1
-    if reaped:
-        session.flush()
     return reaped
+
+
+def fail(session: Session, *, plan: Plan, message: str) -> Plan:
+    """Mark a queued or running plan failed with the reason (nothing of it was written)."""
+    plan.status = PlanStatus.FAILED
+    plan.finished_at = utcnow()
+    plan.message = message[:2000]
+    session.flush()
+    return plan
 
 
 def cancel(session: Session, *, actor: Actor, plan_id: int) -> Plan:

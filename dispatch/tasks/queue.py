@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
+from dispatch.errors import DomainError
 from dispatch.tasks import runtime
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,14 @@ log = logging.getLogger(__name__)
 # Queues are named for what they do, so workers can be scaled per purpose.
 QUEUES = ("planning", "notifications", "maintenance")
 DEFAULT_TIMEOUT_S = 600
+REDIS_TIMEOUT_S = 2.0
+"""How long a call to Redis may take before the queue is reported unavailable."""
+
+
+class QueueUnavailable(DomainError):
+    """The job queue cannot be reached, so nothing was queued (HTTP 503)."""
+
+    status = 503
 
 
 class JobQueue(Protocol):
@@ -39,6 +48,10 @@ class JobQueue(Protocol):
         """Drop the job if it waits; stop it if it runs (jobs check their own state too)."""
         ...
 
+    def ping(self) -> None:
+        """Return if jobs can be queued now; raise :class:`QueueUnavailable` if not."""
+        ...
+
 
 class RQQueue:
     """Jobs on Redis, run by ``dispatch worker`` processes on any machine."""
@@ -46,8 +59,26 @@ class RQQueue:
     def __init__(self, redis_url: str, *, prefix: str = "") -> None:
         from redis import Redis
 
-        self.connection = Redis.from_url(redis_url)
+        # Short timeouts: a request that queues a job must not hang on a Redis that is gone.
+        self.connection = Redis.from_url(
+            redis_url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S
+        )
         self.prefix = prefix
+
+    def _unavailable(self, exc: Exception) -> QueueUnavailable:
+        return QueueUnavailable(
+            f"the job queue (Redis) cannot be reached: {type(exc).__name__}: {exc}",
+            errors={"queue": [type(exc).__name__]},
+        )
+
+    def ping(self) -> None:
+        """Ask Redis for a PONG (on a pooled connection, within the short timeout)."""
+        from redis.exceptions import RedisError
+
+        try:
+            self.connection.ping()
+        except RedisError as exc:
+            raise self._unavailable(exc) from exc
 
     def enqueue(
         self,
@@ -58,22 +89,27 @@ class RQQueue:
         job_id: str | None = None,
     ) -> str:
         """Queue the job on the named RQ queue."""
+        from redis.exceptions import RedisError
         from rq import Queue
 
         if queue_name not in QUEUES:
             raise ValueError(f"unknown queue {queue_name!r}")
-        job = Queue(self.prefix + queue_name, connection=self.connection).enqueue(
-            func,
-            *args,
-            job_timeout=timeout_s,
-            job_id=job_id,
-            result_ttl=86400,
-            failure_ttl=7 * 86400,
-        )
+        try:
+            job = Queue(self.prefix + queue_name, connection=self.connection).enqueue(
+                func,
+                *args,
+                job_timeout=timeout_s,
+                job_id=job_id,
+                result_ttl=86400,
+                failure_ttl=7 * 86400,
+            )
+        except RedisError as exc:
+            raise self._unavailable(exc) from exc
         return str(job.id)
 
     def cancel(self, job_id: str) -> None:
         """Cancel a waiting job, or tell its worker to stop a running one."""
+        from redis.exceptions import RedisError
         from rq.command import send_stop_job_command
         from rq.exceptions import InvalidJobOperation, NoSuchJobError
         from rq.job import Job
@@ -86,6 +122,8 @@ class RQQueue:
                 job.cancel()
         except (NoSuchJobError, InvalidJobOperation):
             pass  # finished, gone or already stopping: nothing to stop
+        except RedisError as exc:
+            raise self._unavailable(exc) from exc
 
 
 @dataclass
@@ -146,6 +184,9 @@ class InProcessQueue:
         job = self._jobs.get(job_id)
         if job is not None and job.status == "queued":
             job.status = "cancelled"
+
+    def ping(self) -> None:
+        """The in-process worker is always there (its thread starts with the first job)."""
 
     def status(self, job_id: str) -> str | None:
         """queued, started, finished or failed; None if unknown."""

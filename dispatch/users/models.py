@@ -29,6 +29,9 @@ class User(Timestamps, Base):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"), unique=True)
     last_login_at: Mapped[datetime | None]
+    token_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Tokens carry the generation they were issued in; changing the password or disabling the
+    user starts a new one, which ends every token (refresh tokens too) issued before."""
 
 
 class RevokedToken(Base):

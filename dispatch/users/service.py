@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -33,11 +36,42 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def _check_password(password: str) -> None:
+@cache
+def common_passwords() -> frozenset[str]:
+    """The commonest passwords and their stems, shipped with the project (lower case)."""
+    text = resources.files("dispatch.users").joinpath("common_passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+_PADDING = re.compile(r"[\d\W_]+$")
+
+
+def check_password(password: str, *, email: str = "") -> None:
+    """Refuse a password that is short, common, one character repeated, or the user's own email."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
             "password too short",
             errors={"password": [f"use at least {MIN_PASSWORD_LENGTH} characters"]},
+        )
+    lowered = password.strip().lower()
+    if len(set(lowered)) == 1:
+        raise Invalid(
+            "This password is one character repeated.",
+            errors={"password": ["Use a password that is not one character repeated."]},
+        )
+    email = email.strip().lower()
+    stem = _PADDING.sub("", lowered)
+    if email and (email in lowered or stem == email.split("@", 1)[0]):
+        raise Invalid(
+            "This password is the email address of its user.",
+            errors={"password": ["Use a password that is not your email address."]},
+        )
+    if lowered in common_passwords() or stem in common_passwords():
+        raise Invalid(
+            "This password is one of the commonest ones, which attackers try first.",
+            errors={"password": ["Choose a password that other people are unlikely to use."]},
         )
 
 
@@ -165,7 +199,7 @@ def create(
     email = email.strip().lower()
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"a user with email {email} already exists", errors={"email": ["already used"]})
-    _check_password(password)
+    check_password(password, email=email)
     _check_links(session, role=role, customer_id=customer_id, engineer_id=engineer_id, user_id=None)
     user = User(
         email=email,
@@ -212,7 +246,8 @@ def update(session: Session, *, actor: Actor, user_id: int, changes: Mapping[str
         user_id=user.id,
     )
     if changes.get("password"):
-        _check_password(str(changes["password"]))
+        check_password(str(changes["password"]), email=email)
+    disabled = user.active and not new["active"]
     with events.recording(session, actor=actor, entity=user, entity_type="user", view=_VIEW) as payload:
         user.email = email
         for name in ("full_name", "role", "active", "customer_id", "engineer_id"):
@@ -221,7 +256,15 @@ def update(session: Session, *, actor: Actor, user_id: int, changes: Mapping[str
         if changes.get("password"):
             user.password_hash = hash_password(str(changes["password"]))
             payload["password_changed"] = True
+        if changes.get("password") or disabled:
+            end_sessions(user)
+            payload["sessions_ended"] = True
     return user
+
+
+def end_sessions(user: User) -> None:
+    """End every token issued to the user so far, refresh tokens included (a new generation)."""
+    user.token_generation += 1
 
 
 def revoke_token(session: Session, *, jti: str, user_id: int, token_type: str, expires_at: datetime) -> None:

@@ -68,10 +68,12 @@ def test_revoked_tokens_stop_working(client, world):
     response = client.get("/api/v1/orders", headers=bearer(access))
     assert response.status_code == 401
     assert "revoked" in response.json["message"]
-    # The refresh token still works until it is revoked too.
-    assert client.post("/api/v1/auth/refresh", headers=bearer(refresh)).status_code == 200
-    assert client.post("/api/v1/auth/revoke", headers=bearer(refresh)).status_code == 200
+    # Logging out with the access token ends the refresh token of that login too.
     assert client.post("/api/v1/auth/refresh", headers=bearer(refresh)).status_code == 401
+    # A refresh token can be revoked on its own as well.
+    other = login(client).json["refresh_token"]
+    assert client.post("/api/v1/auth/revoke", headers=bearer(other)).json["revoked"] == "refresh"
+    assert client.post("/api/v1/auth/refresh", headers=bearer(other)).status_code == 401
 
 
 def test_expired_token_says_to_refresh(client, world, app):
@@ -127,3 +129,74 @@ def test_short_password_is_refused(client, world):
     )
     assert response.status_code == 422
     assert "password" in response.json["errors"]["json"]
+
+
+def _refresh(client, token):
+    return client.post("/api/v1/auth/refresh", headers=bearer(token))
+
+
+@pytest.mark.parametrize("change", [{"password": "a new long passphrase"}, {"active": False}])
+def test_a_password_reset_or_disabling_ends_every_token_refresh_tokens_too(client, world, change):
+    tokens = login(client).json
+    user = f"/api/v1/users/{world.ids['user_dispatcher']}"
+    assert client.patch(user, json=change, headers=world.h("admin")).status_code == 200
+    if "active" in change:  # enabled again: the tokens from before stay dead
+        assert client.patch(user, json={"active": True}, headers=world.h("admin")).status_code == 200
+    assert _refresh(client, tokens["refresh_token"]).status_code == 401
+    assert client.get("/api/v1/auth/me", headers=bearer(tokens["access_token"])).status_code == 401
+    password = change.get("password", PASSWORD)
+    fresh = login(client, password=password).json
+    assert _refresh(client, fresh["refresh_token"]).status_code == 200
+
+
+def test_changing_only_the_name_keeps_the_sessions(client, world):
+    tokens = login(client).json
+    client.patch(
+        f"/api/v1/users/{world.ids['user_dispatcher']}",
+        json={"full_name": "D. Patcher"},
+        headers=world.h("admin"),
+    )
+    assert _refresh(client, tokens["refresh_token"]).status_code == 200
+
+
+def test_logging_out_with_the_access_token_ends_that_login_only(client, world):
+    phone, console = login(client).json, login(client).json
+    assert client.post("/api/v1/auth/revoke", headers=bearer(phone["access_token"])).status_code == 200
+    assert _refresh(client, phone["refresh_token"]).status_code == 401
+    # Logging out sends both tokens: the refresh token, already ended, is revoked again without fuss.
+    assert client.post("/api/v1/auth/revoke", headers=bearer(phone["refresh_token"])).status_code == 200
+    assert client.post("/api/v1/auth/revoke", headers=bearer(phone["access_token"])).status_code == 200
+    assert _refresh(client, console["refresh_token"]).status_code == 200
+    # An access token got by refreshing belongs to the same login: revoking it ends that login.
+    renewed = _refresh(client, console["refresh_token"]).json["access_token"]
+    assert client.post("/api/v1/auth/revoke", headers=bearer(renewed)).status_code == 200
+    assert _refresh(client, console["refresh_token"]).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("password2024!", "This password is one of the commonest ones, which attackers try first."),
+        ("Qwertyuiop", "This password is one of the commonest ones, which attackers try first."),
+        ("zzzzzzzzzzzz", "This password is one character repeated."),
+        ("new.person@example.com", "This password is the email address of its user."),
+        ("new.person1234", "This password is the email address of its user."),
+    ],
+)
+def test_weak_passwords_are_refused_saying_why(client, world, password, message):
+    response = client.post(
+        "/api/v1/users",
+        json={"email": "new.person@example.com", "full_name": "New", "role": "agent", "password": password},
+        headers=world.h("admin"),
+    )
+    assert response.status_code == 422
+    assert response.json["message"] == message
+    made = client.post(
+        "/api/v1/users",
+        json={"email": "new.person@example.com", "full_name": "New", "role": "agent", "password": PASSWORD},
+        headers=world.h("admin"),
+    )
+    reset = client.patch(
+        f"/api/v1/users/{made.json['id']}", json={"password": password}, headers=world.h("admin")
+    )
+    assert (reset.status_code, reset.json["message"]) == (422, message)

@@ -73,8 +73,8 @@ def test_nothing_is_half_written_when_a_request_fails(client, world):
     assert socket  # the catalog's second type stays untouched too
 
 
-def test_health_check_reports_the_database(client):
-    assert client.get("/healthz").json == {"status": "ok", "database": "ok"}
+def test_health_check_reports_the_database_and_the_queue(client):
+    assert client.get("/healthz").json == {"status": "ok", "database": "ok", "queue": "ok"}
 
 
 def test_start_page_links_the_docs(client):
