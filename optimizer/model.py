@@ -154,6 +154,9 @@ class SolveOptions:
     """Searches run in parallel (different strategies, best kept); 2 uses both cores."""
     decompose_from: int = 300
     """Days with this many visits or more are planned by parts (``decompose.py``)."""
+    engine: str = "auto"
+    """Search engine: "auto" (PyVRP where it models the day, OR-Tools for breaks and re-plans),
+    "pyvrp" (the same), or "ortools" (OR-Tools alone, as before PyVRP was added)."""
     part_size: int | None = None
     """About how many visits one part of a decomposed day holds (None: two parts up to 400
     visits with two workers, else parts of about 120)."""
