@@ -68,7 +68,7 @@ def solve_instance(
     inst: solomon.Instance, bks: float, time_limit: float, seed: int, workers: int, peer: bool = True
 ) -> SolomonRow:
     """Solve an instance in Solomon's format with ours and the peer; check both independently."""
-    problem = solomon.to_problem(inst, SolveOptions(workers=workers))
+    problem = solomon.to_problem(inst, SolveOptions(workers=workers, vehicle_fixed_cost=0))
     t0 = time.monotonic()
     plan = solve(problem, time_limit_s=time_limit, seed=seed)
     seconds = time.monotonic() - t0

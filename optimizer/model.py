@@ -144,8 +144,9 @@ class SolveOptions:
 
     move_penalty: int = 5_000
     """Cost of moving a published visit (``previous_engineer``) to another engineer."""
-    vehicle_fixed_cost: int = 0
-    """Cost of using an engineer at all (0: only travel counts)."""
+    vehicle_fixed_cost: int = 2_000
+    """Cost of using an engineer at all, in metres of driving: two half-empty routes become one
+    unless that adds more driving than this (0: only travel counts, as in the Solomon rules)."""
     cost_per_travel_hour: int = 0
     """Extra cost per hour of driving, on top of the metres driven."""
     drop_penalty: int | None = None

@@ -53,7 +53,7 @@ def generate(customers: int, kind: str, seed: int = 1) -> Instance:
         rows.append(Customer(i, float(x), float(y), rng.randint(1, 50), ready, due, service))
     depot = Customer(0, float(depot_xy[0]), float(depot_xy[1]), 0, 0, horizon, 0)
     name = f"G{customers}-{kind}-{seed}"
-    return Instance(name, max(1, customers // 4), capacity, depot, tuple(rows))
+    return Instance(name, max(10, customers // 4), capacity, depot, tuple(rows))
 
 
 def _places(customers: int, kind: str, side: int, rng: random.Random) -> list[tuple[int, int]]:
