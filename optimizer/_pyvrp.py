@@ -86,18 +86,23 @@ def unsupported(inp: RoutingInput) -> str | None:
 
 def _profiles(inp: RoutingInput) -> tuple[list[frozenset[int]], list[int]]:
     """Distinct sets of visits engineers may not do, and each engineer's profile number."""
-    m = len(inp.ready)
+    m, n = len(inp.ready), len(inp.windows)
     qualified = inp.qualified if inp.qualified is not None else inp.allowed
-    banned: list[set[int]] = [set() for _ in range(m)]
+    may = np.ones((m, n), dtype=bool)
     for k, ok in enumerate(qualified):
         if ok is not None:
-            allowed = set(ok)
-            for e in range(m):
-                if e not in allowed:
-                    banned[e].add(k)
-    keys: dict[frozenset[int], int] = {frozenset(): 0}  # profile 0, unrestricted: PyVRP's neighbourhoods
-    profile = [keys.setdefault(frozenset(b), len(keys)) for b in banned]
-    return list(keys), profile
+            may[:, k] = False
+            may[ok, k] = True
+    keys: dict[bytes, int] = {np.ones(n, dtype=bool).tobytes(): 0}  # profile 0, unrestricted
+    banned: list[frozenset[int]] = [frozenset()]
+    profile: list[int] = []
+    for e in range(m):
+        row = may[e].tobytes()
+        if row not in keys:
+            keys[row] = len(keys)
+            banned.append(frozenset(int(k) for k in np.flatnonzero(~may[e])))
+        profile.append(keys[row])
+    return banned, profile
 
 
 def _vehicle_kinds(
