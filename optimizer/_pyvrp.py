@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from pyvrp import (
@@ -62,6 +64,8 @@ MAX_TYPES = 50
 on the 1,000-visit demo city (200 engineers, each a vehicle type of their own) PyVRP's search at
 20 s ended at 3,116 km, the OR-Tools parts at 30 s at 2,028 km; at 200 visits (40 types) the two
 were level (743 and 745 km at 10 s)."""
+WAIT_S = 0.05
+"""How long past the deadline a search's answer is waited for."""
 REPORT_EVERY_S = 0.5
 """At most this often the search reports a better plan."""
 
@@ -276,24 +280,44 @@ class _Deadline:
 
 
 class _Reporter(IteratedLocalSearchCallbacks):
+    """Keeps the best feasible solution so far and tells the hook, at most every half second.
+
+    It runs in the search's thread; ``cancel`` (from the caller's thread, under the same lock)
+    stops it from calling the hook once the caller has moved on.
+    """
+
     def __init__(self, model: Model, m: int, hook: Improved | None) -> None:
         self.model, self.m, self.hook = model, m, hook
         self.last = 0.0
         self.pending: Solution | None = None
+        self.best: Solution | None = None
+        self.lock = threading.Lock()
+        self.cancelled = False
+
+    def seen(self, solution: Solution) -> None:
+        """Note a solution as the best so far (the start, or a new best of the search)."""
+        if solution.is_feasible():
+            self.best = solution
+            self.pending = solution
 
     def on_best(self, best: Solution) -> None:
-        if self.hook is None:
-            return
-        self.pending = best
+        self.seen(best)
         now = time.monotonic()
         if now - self.last >= REPORT_EVERY_S:
             self.flush(now)
 
     def flush(self, now: float) -> None:
-        if self.hook is not None and self.pending is not None and self.pending.is_feasible():
-            self.hook(routes_of(self.model, self.pending, self.m))
-            self.pending = None
-            self.last = now
+        """Tell the hook about the best solution not yet told."""
+        with self.lock:
+            if self.hook is not None and self.pending is not None and not self.cancelled:
+                self.hook(routes_of(self.model, self.pending, self.m))
+                self.pending = None
+                self.last = now
+
+    def cancel(self) -> None:
+        """The caller has moved on: no more calls of the hook."""
+        with self.lock:
+            self.cancelled = True
 
 
 def search(
@@ -304,6 +328,7 @@ def search(
     on_improve: Improved | None = None,
     model: Model | None = None,
     required: bool = False,
+    reporter: _Reporter | None = None,
 ) -> Result | None:
     """Search until the absolute ``deadline`` (``time.monotonic()``); the best feasible routes.
 
@@ -313,6 +338,8 @@ def search(
     model = model or build(inp, required=required)
     data = model.data
     m = len(inp.ready)
+    reporter = reporter or _Reporter(model, m, on_improve)
+    reporter.model = model
     rng = RandomNumberGenerator(seed=seed)
     ls = LocalSearch(data, rng, compute_neighbours(data), PerturbationManager(PerturbationParams()))
     for op in OPERATORS:
@@ -324,10 +351,8 @@ def search(
     if init is None:
         init = ls(Solution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True)
     first = time.monotonic() - t0 if init.is_feasible() else None
-    reporter = _Reporter(model, m, on_improve)
-    if on_improve is not None and init.is_feasible():
-        on_improve(routes_of(model, init, m))
-        reporter.last = time.monotonic()
+    reporter.seen(init)
+    reporter.flush(time.monotonic())
     ils = IteratedLocalSearch(data, pm, ls, init, IteratedLocalSearchParams(callbacks=reporter))
     result = ils.run(_Deadline(deadline), collect_stats=False)
     reporter.flush(time.monotonic())
@@ -340,6 +365,48 @@ def search(
         first_solution_s=first,
         iterations=result.num_iterations,
         config=f"pyvrp(seed {seed}{', all required' if required else ''})",
+    )
+
+
+def search_in_time(
+    inp: RoutingInput,
+    deadline: float,
+    seed: int = 0,
+    initial_routes: list[list[int]] | None = None,
+    on_improve: Improved | None = None,
+) -> Result | None:
+    """``search`` in a thread of its own, given up on at the deadline if it is still busy.
+
+    PyVRP's local search releases the GIL but cannot be interrupted, and on a large day its
+    start (neighbourhoods, a first exhaustive descent) can outlast a short limit: the caller
+    then gets the best solution the search had reached (or None), on time; the thread stops by
+    itself at its next check of the deadline.
+    """
+    t0 = time.monotonic()
+    reporter = _Reporter(cast(Model, None), len(inp.ready), on_improve)
+    box: list[Result | None] = []
+
+    def run() -> None:
+        try:
+            box.append(search(inp, deadline, seed, initial_routes, reporter=reporter))
+        except Exception:  # reported as no result: the caller has its own plan
+            box.append(None)
+
+    worker = threading.Thread(target=run, name="pyvrp-search", daemon=True)
+    worker.start()
+    worker.join(timeout=max(0.0, deadline - time.monotonic()) + WAIT_S)
+    if box:
+        return box[0]
+    reporter.cancel()
+    best = reporter.best
+    if best is None or reporter.model is None:
+        return None
+    return Result(
+        routes=routes_of(reporter.model, best, len(inp.ready)),
+        seconds=time.monotonic() - t0,
+        first_solution_s=None,
+        iterations=0,
+        config=f"pyvrp(seed {seed}, stopped at the deadline)",
     )
 
 
@@ -402,11 +469,11 @@ def solve(
             future = _pool().submit(_search_task, inp, deadline, seed + 1, initial_routes, True)
         except Exception:
             _reset_pool()
-    here = search(inp, deadline, seed, initial_routes, on_improve)
+    here = search_in_time(inp, deadline, seed, initial_routes, on_improve)
     other = None
     if future is not None:
         try:
-            other = future.result(timeout=max(0.0, deadline - time.monotonic()) + 0.05)
+            other = future.result(timeout=max(0.0, deadline - time.monotonic()) + WAIT_S)
         except concurrent.futures.TimeoutError:
             future.cancel()
         except Exception:

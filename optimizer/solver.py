@@ -126,8 +126,10 @@ def _solve_prepared(
     warm = _warm_start(problem, modelled, initial_routes)
     end = t0 + time_limit_s
     planned = bool(modelled and problem.engineers)
+    greedy: list[list[int]] | None = None
     if planned and (on_progress is not None or len(modelled) >= LARGE):
-        gate.offer(greedy_start(prep, modelled, as_visits=True))
+        greedy = greedy_start(prep, modelled, as_visits=True)
+        gate.offer(greedy)
     use_pyvrp = planned and configs is None and opts.engine != "ortools"
     inp = routing_input(prep, modelled) if use_pyvrp else None
     why_not = None if inp is None else _pyvrp.unsupported(inp)
@@ -166,20 +168,20 @@ def _solve_prepared(
 
         routes, stats = _solve_whole(prep, modelled, t0, deadline, seed, configs, warm, improved)
     if routes is None:
-        routes = greedy_start(prep, modelled, as_visits=True)
+        routes = greedy if greedy is not None else greedy_start(prep, modelled, as_visits=True)
         stats = replace(stats, solver="greedy-fallback")
     routes = [fit_route(prep, e, _qualified_only(prep, e, r))[0] for e, r in enumerate(routes)]
     routes, tried = repair_left_out(prep, routes, modelled, end - 0.02 * time_limit_s)
     plan = build_plan(prep, routes, stats, tried)
     if len(modelled) >= LARGE and stats.solver != "greedy-fallback":
         # Never worse than what the greedy dispatcher does with the real breaks.
-        greedy = build_plan(
+        baseline = build_plan(
             prep,
-            greedy_start(prep, modelled, as_visits=True),
+            greedy if greedy is not None else greedy_start(prep, modelled, as_visits=True),
             replace(stats, solver="greedy (better than the search)"),
         )
-        if plan_cost(prep, greedy, modelled) < plan_cost(prep, plan, modelled):
-            plan = greedy
+        if plan_cost(prep, baseline, modelled) < plan_cost(prep, plan, modelled):
+            plan = baseline
     if gate.best is not None and gate.better_than(gate.best, gate.figures(plan)):
         # Never worse than a plan already reported (the greedy start, an earlier best).
         plan = build_plan(
