@@ -34,7 +34,9 @@ def split(problem: Problem, regions: int, *, seed: int = 0) -> list[Problem]:
         return [problem]
     rng = np.random.default_rng(seed)
     target = math.ceil(len(modelled) / regions)
-    clusters = [[modelled[i] for i in c] for c in cluster_points(visit_distances(prep, modelled), target, rng)]
+    clusters = [
+        [modelled[i] for i in c] for c in cluster_points(visit_distances(prep, modelled), target, rng)
+    ]
     crews = allocate_engineers(prep, clusters)
     clusters = settle_visits(prep, clusters, crews)
     out: list[Problem] = []
@@ -74,4 +76,6 @@ def stitch(
 ) -> Plan:
     """The whole day from the regions' plans, re-planned across the borders for ``time_limit_s``."""
     routes = joined_routes(plans)
-    return solve(problem, time_limit_s=time_limit_s, seed=seed, initial_routes=routes, on_progress=on_progress)
+    return solve(
+        problem, time_limit_s=time_limit_s, seed=seed, initial_routes=routes, on_progress=on_progress
+    )

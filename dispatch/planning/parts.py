@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import optimizer
 from optimizer import regions
@@ -62,7 +62,7 @@ def solve_part(run: str, index: int, budget_s: float, until_epoch: float) -> str
         return "gone"
     if redis.exists(key(run, index, "plan")):
         return "done already"
-    problem: optimizer.Problem = pickle.loads(raw)
+    problem: optimizer.Problem = pickle.loads(cast(bytes, raw))
     stop = threading.Event()
 
     def beat() -> None:
@@ -269,7 +269,9 @@ def solve_day(
     job = None
     if len(problem.visits) > PART_VISITS:
         if current_job is None:
-            from rq import get_current_job as current_job
+            from rq import get_current_job
+
+            current_job = get_current_job
         job = current_job()
     if job is None:  # a normal day, or the in-process worker (no other workers to share with)
         return optimizer.solve(problem, time_limit_s=time_limit_s, on_progress=on_progress)

@@ -93,7 +93,7 @@ def test_a_lunch_break_is_placed_and_no_promise_is_broken() -> None:
         visit(f"v{i}", 100 * i, service=200, windows=[(800 + 150 * i, 2500 + 150 * i)]) for i in range(6)
     ]
     p = problem(crew, visits)
-    plan = solve(p, time_limit_s=1.5, seed=0)
+    plan = solve(p, time_limit_s=2.5, seed=0)
     assert "pyvrp" in plan.stats.solver
     assert "ortools breaks" in plan.stats.solver  # PyVRP has no breaks: OR-Tools finished the plan
     assert plan.assigned == 6
