@@ -126,19 +126,20 @@ def _solve_prepared(
     warm = _warm_start(problem, modelled, initial_routes)
     end = t0 + time_limit_s
     planned = bool(modelled and problem.engineers)
+    use_pyvrp = planned and configs is None and opts.engine != "ortools"
+    inp = routing_input(prep, modelled) if use_pyvrp else None
+    why_not = None if inp is None else _pyvrp.unsupported(inp)
     greedy: list[list[int]] | None = None
     if planned and (on_progress is not None or len(modelled) >= LARGE):
         greedy = greedy_start(prep, modelled, as_visits=True)
-        if len(modelled) >= LARGE:
-            # The greedy dispatcher's plan, what it left out put back where it fits: a complete
-            # plan within a second or two, and the floor the search must beat.
+        if len(modelled) >= LARGE and (inp is None or why_not is not None):
+            # For OR-Tools' parts (PyVRP has a complete plan in well under a second): the greedy
+            # dispatcher's plan, what it left out put back where it fits, a complete plan within
+            # a second or two, and the floor the search must beat.
             greedy, _ = repair_left_out(
                 prep, greedy, modelled, time.monotonic() + min(1.0, 0.05 * time_limit_s)
             )
         gate.offer(greedy)
-    use_pyvrp = planned and configs is None and opts.engine != "ortools"
-    inp = routing_input(prep, modelled) if use_pyvrp else None
-    why_not = None if inp is None else _pyvrp.unsupported(inp)
     if inp is not None and why_not is None:
         search_end = end - finish_s(len(modelled), time_limit_s, repair_share=0.02)
         breaks = any(e.breaks for e in problem.engineers)
