@@ -288,7 +288,8 @@ def _solve_pyvrp(
         seed=seed,
         workers=workers,
         initial_routes=warm,
-        on_improve=improved,
+        # Reports cost the search time (each is re-timed): only when someone listens.
+        on_improve=improved if gate.hook is not None else None,
         score=lambda rs: score(inp, rs),
     )
     if result is None:
