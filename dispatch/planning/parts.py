@@ -16,9 +16,12 @@ pickles job arguments the same way); they expire after an hour.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
 import pickle
+import signal
 import threading
 import time
 import uuid
@@ -37,7 +40,7 @@ STITCH_SHARE = 0.3
 """Share of the time limit kept for stitching the regions and re-planning across their borders."""
 HEARTBEAT_S = 1.0
 """How often a part job says it is alive."""
-LOST_AFTER_S = 4.0
+LOST_AFTER_S = 6.0
 """A started part whose heartbeat is this old is taken to be lost with its worker."""
 KEEP_S = 3600
 """How long problems and plans stay in Redis."""
@@ -63,23 +66,46 @@ def solve_part(run: str, index: int, budget_s: float, until_epoch: float) -> str
     if redis.exists(key(run, index, "plan")):
         return "done already"
     problem: optimizer.Problem = pickle.loads(cast(bytes, raw))
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.is_set():
-            redis.set(key(run, index, "alive"), job.id, px=int(LOST_AFTER_S * 1000))
-            stop.wait(HEARTBEAT_S)
-
-    beating = threading.Thread(target=beat, name=f"part-{index}-heartbeat", daemon=True)
-    beating.start()
+    beating = _heartbeat(redis, key(run, index, "alive"), job.id)
     try:
         plan = optimizer.solve(problem, time_limit_s=max(0.5, min(budget_s, until_epoch - time.time())))
         redis.set(key(run, index, "plan"), pickle.dumps(plan), ex=KEEP_S)
     finally:
-        stop.set()
-        beating.join()
+        _stop(beating)
         optimizer.release_workers()
     return "solved"
+
+
+def _heartbeat(redis: Any, name: str, value: str) -> int:
+    """Keep ``name`` alive from a small child process while this process lives; its pid.
+
+    A process of its own, not a thread: a search that holds the GIL for seconds (OR-Tools' first
+    solution on a big region) would starve a thread, and its silence would read as a lost worker.
+    The child stops when its parent is gone (killed, machine lost), and the key expires.
+    """
+    given = redis.connection_pool.connection_kwargs
+    kwargs = {k: given[k] for k in ("host", "port", "db", "username", "password") if k in given}
+    if "path" in given:
+        kwargs["unix_socket_path"] = given["path"]
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        return pid
+    try:  # the child: its own connection, nothing else of the parent's
+        from redis import Redis
+
+        mine = Redis(**kwargs)
+        while os.getppid() == parent:
+            mine.set(name, value, px=int(LOST_AFTER_S * 1000))
+            time.sleep(HEARTBEAT_S)
+    finally:
+        os._exit(0)
+
+
+def _stop(pid: int) -> None:
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
 
 
 @dataclass
@@ -134,9 +160,10 @@ def solve_by_parts(
     report.regions = len(subs)
     run = uuid.uuid4().hex
     report.run = run
-    # However few workers there are, the regions are done by then (a lost one costs a turn).
+    # However few workers there are (and however loaded), the regions are done by then: one
+    # turn each, one more for a region lost and queued again, and room for reading the problem.
     rounds = len(subs) + 1
-    until = time.time() + rounds * (part_time_s + 1.0)
+    until = time.time() + rounds * (2 * part_time_s + 5.0)
     queue = Queue(queue_name, connection=connection)
     state = [_Region(i) for i in range(len(subs))]
     for i, sub in enumerate(subs):
