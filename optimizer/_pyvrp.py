@@ -462,8 +462,9 @@ def solve(
 
     The second search treats every visit as required: where the whole day fits, that search is
     usually the stronger (no optional-visit moves to try); where it does not, it finds nothing
-    and the first search's plan stands. Both stop at ``deadline``, an absolute ``time.monotonic()`` instant, so the helper's start-up
-    is paid out of its own search time; an answer that is not back by then is not waited for.
+    and the first search's plan stands. Both stop at ``deadline``, an absolute
+    ``time.monotonic()`` instant, so the helper's start-up is paid out of its own search time;
+    an answer that is not back by then is not waited for.
     """
     future = None
     if workers > 1:
