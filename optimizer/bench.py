@@ -135,9 +135,7 @@ def solomon_bench(args: argparse.Namespace) -> int:
     jobs = max(1, args.jobs)
     workers = args.workers if args.workers else (2 if jobs == 1 else 1)
     peer = not args.no_peer
-    _header(
-        args, f"jobs={jobs} workers/instance={workers}, peer PyVRP {'on' if peer else 'off'}; {load_note()}"
-    )
+    _header(args, f"jobs={jobs} workers/instance={workers}, peer PyVRP {'on' if peer else 'off'}")
     print("| instance | vehicles | distance | BKS | gap % | seconds | feasible | PyVRP gap % | PyVRP s |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
     rows: list[SolomonRow] = []
@@ -174,7 +172,7 @@ def generated_bench(args: argparse.Namespace) -> int:
     from optimizer.datasets import generated
 
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
-    _header(args, f"workers={args.workers}, peer PyVRP (1 core) after ours on each instance; {load_note()}")
+    _header(args, f"workers={args.workers}, peer PyVRP (1 core) after ours on each instance")
     print(
         "| instance | ours vehicles | ours distance | PyVRP vehicles | PyVRP distance | ours vs PyVRP | both checked |"
     )
@@ -238,7 +236,7 @@ def _header(args: argparse.Namespace, extra: str) -> None:
     argv = " ".join(args.argv)
     print(
         f"`python -m optimizer.bench {argv}` on {platform.machine()} {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {extra}"
+        f"Python {platform.python_version()}, {extra}; {load_note()}"
     )
     print()
 
