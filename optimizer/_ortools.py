@@ -390,7 +390,7 @@ def _pool() -> concurrent.futures.ProcessPoolExecutor:
         _POOL = concurrent.futures.ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("spawn")
         )
-        atexit.register(_POOL.shutdown, wait=False, cancel_futures=True)
+        atexit.register(close_pool)  # joined at exit: a helper stops at its deadline anyway
     return _POOL
 
 
