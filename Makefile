@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test check lint typecheck bench-solomon bench-city bench-sync clean
+.PHONY: demo test check lint typecheck bench-solomon bench-generated bench-field bench-city bench-sync clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ typecheck: $(VENV)/.installed-test
 
 bench-solomon: $(VENV)/.installed
 	$(BIN)/python -m optimizer.bench solomon --time-limit 10
+
+bench-generated: $(VENV)/.installed
+	$(BIN)/python -m optimizer.bench generated --time-limit 60
+
+bench-field: $(VENV)/.installed
+	$(BIN)/python -m optimizer.bench field --time-limit 60
 
 bench-city: $(VENV)/.installed
 	$(BIN)/python -m optimizer.bench city

@@ -20,32 +20,10 @@ import numpy as np
 import numpy.typing as npt
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-IntMatrix = npt.NDArray[np.int64]
+from optimizer.arrays import RoutingInput
+
 FSS = routing_enums_pb2.FirstSolutionStrategy
 LSM = routing_enums_pb2.LocalSearchMetaheuristic
-
-
-@dataclass(frozen=True)
-class RoutingInput:
-    """Everything the routing model needs, in integers; index ``k < n`` is visit k."""
-
-    cost: IntMatrix  # (n + d)^2 arc costs: visits, then d depot nodes (starts and ends)
-    transit: IntMatrix  # (n + d)^2 service time of the origin + travel time
-    starts: list[int]  # per engineer: its start node (>= n); engineers may share one
-    ends: list[int]  # per engineer: its end node (>= n)
-    windows: list[tuple[tuple[int, int], ...]]  # per visit, already clipped to [0, horizon]
-    allowed: list[list[int] | None]  # per visit: engineers allowed (None: any)
-    penalty: list[int | None]  # per visit: cost of leaving it out (None: mandatory)
-    demand: list[int]
-    capacity: list[int | None]  # per engineer
-    ready: list[int]
-    shift_end: list[int]
-    max_span: list[int | None]
-    breaks: list[list[tuple[int, int, int]]]  # per engineer: (earliest, latest start, duration)
-    service: list[int]  # per visit
-    move_cost: list[list[int]] | None = None  # per engineer, per visit: cost if it serves it
-    fixed_cost: int = 0
-    horizon: int = 0
 
 
 # Operators that only shuffle which visits are performed, or run costly insertion LNS: on the
@@ -240,9 +218,16 @@ def run_search(
     time_limit_s: float,
     initial_routes: list[list[int]] | None = None,
     on_improve: Improved | None = None,
+    until: float | None = None,
 ) -> RoutingResult | None:
-    """Build the model, search for ``time_limit_s`` and return the best routes found (or None)."""
+    """Build the model, search for ``time_limit_s`` and return the best routes found (or None).
+
+    ``until``: an absolute ``time.monotonic()`` instant to stop at instead (the clock is the same
+    in every process, so a helper process that started late does not finish late).
+    """
     t0 = time.monotonic()
+    if until is not None:
+        time_limit_s = max(0.05, until - t0)
     n = len(inp.windows)
     rng = np.random.default_rng(cfg.seed)
     perm = np.arange(n, dtype=np.int64) if cfg.seed == 0 else rng.permutation(n).astype(np.int64)
@@ -405,7 +390,7 @@ def _pool() -> concurrent.futures.ProcessPoolExecutor:
         _POOL = concurrent.futures.ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("spawn")
         )
-        atexit.register(_POOL.shutdown, wait=False, cancel_futures=True)
+        atexit.register(close_pool)  # joined at exit: a helper stops at its deadline anyway
     return _POOL
 
 
@@ -416,6 +401,9 @@ def close_pool() -> None:
         _POOL.shutdown(wait=True, cancel_futures=True)
         _POOL = None
 
+
+WAIT_S = 0.1
+"""How long past its deadline the helper's answer is waited for (it stops at the deadline too)."""
 
 SHARE_ROUNDS = 1
 """With two searches: how many times they stop, and both go on from the better plan."""
@@ -469,15 +457,17 @@ def _one_round(
     on_improve: Improved | None = None,
 ) -> list[RoutingResult]:
     future = None
+    until = time.monotonic() + time_limit_s
     if len(configs) > 1:
-        future = _pool().submit(run_search, inp, configs[1], time_limit_s * 0.97, initial_routes)
-    results = [run_search(inp, configs[0], time_limit_s, initial_routes, on_improve)]
+        future = _pool().submit(run_search, inp, configs[1], time_limit_s, initial_routes, None, until)
+    results = [run_search(inp, configs[0], time_limit_s, initial_routes, on_improve, until)]
     if future is not None:
         try:
-            results.append(future.result(timeout=time_limit_s + 30))
+            results.append(future.result(timeout=max(0.0, until - time.monotonic()) + WAIT_S))
+        except concurrent.futures.TimeoutError:
+            future.cancel()  # late (a cold helper): not waited for
         except Exception:
             _reset_pool()
-            results.append(None)
     return [r for r in results if r is not None]
 
 
@@ -489,11 +479,12 @@ class Task:
     config: SearchConfig
     time_limit_s: float
     initial_routes: list[list[int]] | None = None
+    until: float | None = None
 
 
 def _run_task(task: Task) -> RoutingResult | None:
     try:
-        return run_search(task.inp, task.config, task.time_limit_s, task.initial_routes)
+        return run_search(task.inp, task.config, task.time_limit_s, task.initial_routes, None, task.until)
     except Exception:  # one part failing must not sink the others: the caller keeps its plan
         return None
 
@@ -510,13 +501,17 @@ def solve_tasks(tasks: list[Task], workers: int) -> list[RoutingResult | None]:
         if step == 2 and i + 1 < len(tasks):
             other = tasks[i + 1]
             try:
-                future = _pool().submit(_run_task, replace(other, time_limit_s=other.time_limit_s * 0.97))
+                until = time.monotonic() + other.time_limit_s
+                future = _pool().submit(_run_task, replace(other, until=until))
             except Exception:  # no second process to be had: run it here after this one
                 _reset_pool()
         out.append(_run_task(tasks[i]))
         if future is not None:
             try:
-                out.append(future.result(timeout=tasks[i + 1].time_limit_s + 30))
+                out.append(future.result(timeout=max(0.0, until - time.monotonic()) + WAIT_S))
+            except concurrent.futures.TimeoutError:
+                future.cancel()  # late (a cold helper): that part keeps its routes
+                out.append(None)
             except Exception:
                 _reset_pool()
                 out.append(None)

@@ -34,10 +34,14 @@ def greedy_routes(
         (k for k in range(len(visits)) if allowed[k]),
         key=lambda k: (0 if visits[k].is_fixed else 1, windows_of(visits[k])[0][0], k),
     )
+    where_arr = np.asarray(where, dtype=np.int64)
+    allowed_arr = [np.asarray(sorted(a), dtype=np.int64) for a in allowed]
     for k in order:
         loc = visit_loc[k]
-        cands = sorted(allowed[k], key=lambda e: (int(dist[where[e], loc]), e))
-        for e in cands:
+        ok = allowed_arr[k]
+        # Nearest first (ties by engineer index: a stable sort of the index-ordered list).
+        cands = ok[np.argsort(dist[where_arr[ok], loc], kind="stable")]
+        for e in (int(x) for x in cands):
             dep = cursors[e].after(visits[k], int(dur[where[e], loc]))
             if dep is None:
                 continue
@@ -47,6 +51,7 @@ def greedy_routes(
             cursors[e].push(visits[k], dep)
             routes[e].append(k)
             where[e] = loc
+            where_arr[e] = loc
             break
     return routes
 

@@ -11,7 +11,10 @@ from optimizer.baseline import route_distance
 from optimizer.datasets.city import City, generate_city
 from optimizer.insertion import insertion_options
 from optimizer.model import Break, Engineer, Location, Priority, Problem, SolveOptions, Visit
-from optimizer.solver import greedy_start, prepare, solve
+from optimizer.plan import Plan, SolveStats
+from optimizer.prepared import fit_route
+from optimizer.repair import repair_left_out
+from optimizer.solver import build_plan, greedy_start, prepare, solve
 from optimizer.travel import HaversineTravel
 
 
@@ -155,4 +158,45 @@ def travel_bench(args: argparse.Namespace) -> int:
         f"for this matrix; ratio {baseline / ours:.0f}x; largest difference from geopy "
         f"{worst:.1f} m"
     )
+    return 0
+
+
+def peer_plan(problem: Problem, time_limit: float, seed: int = 0) -> Plan:
+    """The peer's plan for a field day: PyVRP without breaks, then re-timed and repaired exactly.
+
+    Routes it returns that break a break, a window or a shift lose the visits that no longer fit
+    (``fit_route``), and those go back where they fit (``repair_left_out``), so the plan compared
+    is one an engineer could really drive, never a broken one.
+    """
+    from optimizer.bench import peer_solve
+
+    t0 = time.monotonic()
+    prep = prepare(problem)
+    modelled = [k for k in range(len(problem.visits)) if k not in prep.rejected]
+    routes = peer_solve(problem, time_limit, seed, required=False)
+    fitted = [fit_route(prep, e, [k for k in r if e in prep.allowed[k]])[0] for e, r in enumerate(routes)]
+    fitted, tried = repair_left_out(prep, fitted, modelled, time.monotonic() + 0.1 * time_limit)
+    plan = build_plan(prep, fitted, SolveStats(solver="pyvrp peer, re-timed and repaired"), tried)
+    return replace(plan, stats=replace(plan.stats, seconds=time.monotonic() - t0))
+
+
+def field_bench(args: argparse.Namespace) -> int:
+    """Demo-city days (skills, lunch breaks, several windows, priorities) against the peer."""
+    print(
+        "| visits | engineers | ours placed | ours km | ours engineers | ours s "
+        "| PyVRP placed | PyVRP km | PyVRP engineers | PyVRP s | km ours vs PyVRP |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for size in [int(s) for s in args.sizes.split(",")]:
+        city = generate_city(orders=size, seed=args.seed)
+        problem = city_problem(city, SolveOptions(workers=args.workers))
+        ours = solve(problem, time_limit_s=args.time_limit, seed=0)
+        peer = peer_plan(problem, args.time_limit)
+        delta = 100.0 * (ours.travel_distance - peer.travel_distance) / max(1, peer.travel_distance)
+        print(
+            f"| {size} | {len(problem.engineers)} | {ours.assigned} | {ours.travel_distance / 1000:.1f} | "
+            f"{ours.engineers_used} | {ours.stats.seconds:.1f} | {peer.assigned} | "
+            f"{peer.travel_distance / 1000:.1f} | {peer.engineers_used} | {peer.stats.seconds:.1f} | {delta:+.1f} % |",
+            flush=True,
+        )
     return 0

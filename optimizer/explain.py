@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from optimizer.prepared import Prepared
 
@@ -44,7 +46,11 @@ def explain_stop(prep: Prepared, engineer: int, route: Sequence[int], position: 
     where = "from the start" if position == 0 else "from the previous stop"
     parts.append(f"{leg / 1000:.1f} km {where}, adds {max(0, detour) / 1000:.1f} km to the route")
     # Is any other allowed engineer's start closer? Then clustering, not proximity, decided.
-    nearest = min(prep.allowed[k], key=lambda e: int(prep.dist[prep.start_loc[e], here]), default=None)
+    nearest = None
+    if prep.allowed[k]:
+        ok = np.asarray(prep.allowed[k], dtype=np.int64)
+        starts = np.asarray(prep.start_loc, dtype=np.int64)[ok]
+        nearest = int(ok[int(np.argmin(prep.dist[starts, here]))])  # first of the nearest, as min()
     if nearest == engineer:
         parts.append("nearest qualified engineer")
     if visit.windows:

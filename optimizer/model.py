@@ -144,8 +144,9 @@ class SolveOptions:
 
     move_penalty: int = 5_000
     """Cost of moving a published visit (``previous_engineer``) to another engineer."""
-    vehicle_fixed_cost: int = 0
-    """Cost of using an engineer at all (0: only travel counts)."""
+    vehicle_fixed_cost: int = 2_000
+    """Cost of using an engineer at all, in metres of driving: two half-empty routes become one
+    unless that adds more driving than this (0: only travel counts, as in the Solomon rules)."""
     cost_per_travel_hour: int = 0
     """Extra cost per hour of driving, on top of the metres driven."""
     drop_penalty: int | None = None
@@ -154,6 +155,9 @@ class SolveOptions:
     """Searches run in parallel (different strategies, best kept); 2 uses both cores."""
     decompose_from: int = 300
     """Days with this many visits or more are planned by parts (``decompose.py``)."""
+    engine: str = "auto"
+    """Search engine: "auto" (PyVRP where it models the day, OR-Tools for breaks and re-plans),
+    "pyvrp" (the same), or "ortools" (OR-Tools alone, as before PyVRP was added)."""
     part_size: int | None = None
     """About how many visits one part of a decomposed day holds (None: two parts up to 400
     visits with two workers, else parts of about 120)."""

@@ -8,7 +8,7 @@ numpy: at 2,000 visits and 400 engineers the scalar loop took 8 s, this takes a 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +29,28 @@ class Fleet:
     """(breaks, engineer indices) for engineers without a maximum working time."""
     ready: IntArray
     shift_end: IntArray
+    memo: dict[tuple[frozenset[str], str | None, int], tuple[list[int], list[int]]] = field(
+        default_factory=dict, compare=False
+    )
+    """Skilled and sized engineers per (skills, pinned or fixed engineer, demand), computed once."""
+
+    def qualified(self, visit: Visit) -> tuple[list[int], list[int]]:
+        """Engineers with the visit's skills (and its pin), and those of them with room for it."""
+        restrict = visit.fixed_engineer or visit.pinned_engineer
+        key = (visit.required_skills, restrict, visit.demand)
+        found = self.memo.get(key)
+        if found is None:
+            crew = self.engineers
+            skilled = [
+                k
+                for k, e in enumerate(crew)
+                if visit.required_skills <= e.skills and (restrict is None or e.id == restrict)
+            ]
+            sized = [
+                k for k in skilled if crew[k].capacity is None or visit.demand <= (crew[k].capacity or 0)
+            ]
+            found = self.memo[key] = (skilled, sized)
+        return found
 
     @classmethod
     def of(cls, engineers: Sequence[Engineer]) -> Fleet:
@@ -109,16 +131,11 @@ def visit_reason(
     fleet = engineers if isinstance(engineers, Fleet) else Fleet.of(engineers)
     crew = fleet.engineers
     restrict = visit.fixed_engineer or visit.pinned_engineer
-    skilled = [
-        k
-        for k, e in enumerate(crew)
-        if visit.required_skills <= e.skills and (restrict is None or e.id == restrict)
-    ]
+    skilled, sized = fleet.qualified(visit)
     if not skilled:
         missing = ", ".join(sorted(visit.required_skills)) or "-"
         who = f"pinned engineer {restrict}" if restrict else "no engineer"
         return [], Reason.NO_SKILLED_ENGINEER, f"{who} has the skills ({missing})"
-    sized = [k for k in skilled if crew[k].capacity is None or visit.demand <= (crew[k].capacity or 0)]
     if not sized:
         return [], Reason.OVER_CAPACITY, f"demand {visit.demand} exceeds every capacity"
     to = np.asarray(travel_to, dtype=np.int64)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer import _ortools
+from optimizer.arrays import RoutingInput
 from optimizer.feasibility import Schedule, schedule_route, windows_of
 from optimizer.model import Location, Priority, Problem
 from optimizer.plan import Unassigned
@@ -91,9 +91,7 @@ def penalties(problem: Problem, modelled: list[int], base: int) -> dict[Priority
     return pens
 
 
-def routing_input(
-    prep: Prepared, modelled: list[int], *, reserve_breaks: bool = False
-) -> _ortools.RoutingInput:
+def routing_input(prep: Prepared, modelled: list[int], *, reserve_breaks: bool = False) -> RoutingInput:
     """Translate the modelled visits and all engineers into the adapter's integer arrays.
 
     With ``reserve_breaks`` the breaks are not modelled; each shift ends earlier by their length.
@@ -131,6 +129,7 @@ def routing_input(
         windows.append(wins)
         penalty.append(FIXED_PENALTY if visit.is_fixed else pens[visit.priority])
         allowed.append(None if len(prep.allowed[k]) == m else prep.allowed[k])
+    qualified = _qualified(problem, modelled)
     move_cost = None
     if opts.move_penalty and any(visits[k].previous_engineer for k in modelled):
         move_cost = [
@@ -142,7 +141,7 @@ def routing_input(
             ]
             for e in engineers
         ]
-    return _ortools.RoutingInput(
+    return RoutingInput(
         cost=cost,
         transit=transit,
         starts=[depots[s] for s in prep.start_loc],
@@ -166,10 +165,32 @@ def routing_input(
         move_cost=move_cost,
         fixed_cost=opts.vehicle_fixed_cost,
         horizon=horizon,
+        qualified=qualified,
     )
 
 
-def score(inp: _ortools.RoutingInput, routes: list[list[int]]) -> int:
+def _qualified(problem: Problem, modelled: list[int]) -> list[list[int] | None]:
+    """Per modelled visit: engineers with its skills, its pin and room for its demand (None: all)."""
+    engineers = problem.engineers
+    memo: dict[tuple[frozenset[str], str | None, int], list[int] | None] = {}
+    out: list[list[int] | None] = []
+    for k in modelled:
+        v = problem.visits[k]
+        key = (v.required_skills, v.fixed_engineer or v.pinned_engineer, v.demand)
+        if key not in memo:
+            ok = [
+                e
+                for e, eng in enumerate(engineers)
+                if v.required_skills <= eng.skills
+                and (key[1] is None or eng.id == key[1])
+                and (eng.capacity is None or v.demand <= eng.capacity)
+            ]
+            memo[key] = None if len(ok) == len(engineers) else ok
+        out.append(memo[key])
+    return out
+
+
+def score(inp: RoutingInput, routes: list[list[int]]) -> int:
     """The search's objective for some routes: arc costs, vehicle costs, drop penalties."""
     total = 0
     served: set[int] = set()

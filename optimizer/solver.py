@@ -6,7 +6,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
-from optimizer import _ortools
+from optimizer import _ortools, _pyvrp
+from optimizer.arrays import RoutingInput
 from optimizer.baseline import greedy_routes
 from optimizer.decompose import part_size_for, solve_large
 from optimizer.explain import explain_stop
@@ -98,6 +99,7 @@ def evaluate(problem: Problem, routes: Mapping[str, Sequence[str]]) -> Plan:
 def release_workers() -> None:
     """Stop the process that runs the second search (it is kept between solves to start faster)."""
     _ortools.close_pool()
+    _pyvrp.close_pool()
 
 
 def routes_distance(prep: Prepared, routes: Sequence[Sequence[int]]) -> int:
@@ -120,14 +122,33 @@ def _solve_prepared(
     workers = max(1, opts.workers)
     routes: list[list[int]] | None = None
     stats = SolveStats(solver="none", workers=workers)
-    # Keep a share of the time to put back, exactly timed, what the search left out.
-    share = 0.9 if len(modelled) >= LARGE else 0.98
-    deadline = t0 + share * time_limit_s
+    gate = ProgressGate(prep, t0, on_progress)
     warm = _warm_start(problem, modelled, initial_routes)
-    if on_progress is not None and modelled and problem.engineers:
-        start = greedy_start(prep, modelled, as_visits=True)
-        on_progress(time.monotonic() - t0, routes_distance(prep, start), sum(map(len, start)))
-    if modelled and problem.engineers and configs is None and len(modelled) >= opts.decompose_from:
+    end = t0 + time_limit_s
+    planned = bool(modelled and problem.engineers)
+    use_pyvrp = planned and configs is None and opts.engine != "ortools"
+    inp = routing_input(prep, modelled) if use_pyvrp else None
+    why_not = None if inp is None else _pyvrp.unsupported(inp)
+    greedy: list[list[int]] | None = None
+    if planned and (on_progress is not None or len(modelled) >= LARGE):
+        greedy = greedy_start(prep, modelled, as_visits=True)
+        if len(modelled) >= LARGE and (inp is None or why_not is not None):
+            # For OR-Tools' parts (PyVRP has a complete plan in well under a second): the greedy
+            # dispatcher's plan, what it left out put back where it fits, a complete plan within
+            # a second or two, and the floor the search must beat.
+            greedy, _ = repair_left_out(
+                prep, greedy, modelled, time.monotonic() + min(1.0, 0.05 * time_limit_s)
+            )
+        gate.offer(greedy)
+    if inp is not None and why_not is None:
+        search_end = end - finish_s(len(modelled), time_limit_s, repair_share=0.02)
+        breaks = any(e.breaks for e in problem.engineers)
+        pyvrp_end = t0 + POLISH_FROM * (search_end - t0) if breaks else search_end
+        routes, stats = _solve_pyvrp(prep, inp, modelled, pyvrp_end, seed, warm, gate)
+        if breaks and routes is not None and search_end - time.monotonic() > 0.3:
+            routes, stats = _polish(prep, modelled, routes, stats, t0, search_end, seed, gate)
+    elif planned and configs is None and len(modelled) >= opts.decompose_from:
+        deadline = end - finish_s(len(modelled), time_limit_s)
         initial = None if warm is None else [[modelled[i] for i in r] for r in warm]
         routes, progress = solve_large(
             prep,
@@ -138,44 +159,204 @@ def _solve_prepared(
             workers=workers,
             part_size=part_size_for(len(modelled), workers, opts.part_size),
             initial=initial,
-            on_round=None
-            if on_progress is None
-            else lambda rs: on_progress(time.monotonic() - t0, routes_distance(prep, rs), sum(map(len, rs))),
+            on_round=gate.offer,
         )
         stats = SolveStats(
             solver=f"ortools:parts({progress.rounds} rounds, {progress.parts_improved}/{progress.parts_tried} improved)",
             first_solution_s=None if progress.first_plan_s is None else round(progress.first_plan_s, 3),
             workers=workers,
         )
-    elif modelled and problem.engineers:
-        improved = None
-        if on_progress is not None:
-            hook = on_progress
+    elif planned:
+        deadline = end - finish_s(len(modelled), time_limit_s)
 
-            def improved(found: list[list[int]]) -> None:
-                routes_now = [[modelled[i] for i in r] for r in found]
-                hook(time.monotonic() - t0, routes_distance(prep, routes_now), sum(map(len, routes_now)))
+        def improved(found: list[list[int]]) -> None:
+            gate.offer([[modelled[i] for i in r] for r in found])
 
         routes, stats = _solve_whole(prep, modelled, t0, deadline, seed, configs, warm, improved)
     if routes is None:
-        routes = greedy_start(prep, modelled, as_visits=True)
+        routes = greedy if greedy is not None else greedy_start(prep, modelled, as_visits=True)
         stats = replace(stats, solver="greedy-fallback")
-    routes = [fit_route(prep, e, list(r))[0] for e, r in enumerate(routes)]
-    routes, tried = repair_left_out(prep, routes, modelled, t0 + time_limit_s)
+    routes = [fit_route(prep, e, _qualified_only(prep, e, r))[0] for e, r in enumerate(routes)]
+    routes, tried = repair_left_out(prep, routes, modelled, end - build_s(len(modelled)))
     plan = build_plan(prep, routes, stats, tried)
     if len(modelled) >= LARGE and stats.solver != "greedy-fallback":
         # Never worse than what the greedy dispatcher does with the real breaks.
-        greedy = build_plan(
+        baseline = build_plan(
             prep,
-            greedy_start(prep, modelled, as_visits=True),
+            greedy if greedy is not None else greedy_start(prep, modelled, as_visits=True),
             replace(stats, solver="greedy (better than the search)"),
         )
-        if plan_cost(prep, greedy, modelled) < plan_cost(prep, plan, modelled):
-            plan = greedy
+        if plan_cost(prep, baseline, modelled) < plan_cost(prep, plan, modelled):
+            plan = baseline
+    if gate.best is not None and gate.better_than(gate.best, gate.figures(plan)):
+        # Never worse than a plan already reported (the greedy start, an earlier best).
+        plan = build_plan(
+            prep, gate.best_routes, replace(stats, solver=f"{stats.solver}, kept an earlier plan")
+        )
+    if gate.first_s is not None:
+        stats = replace(stats, first_solution_s=round(gate.first_s, 3))
     seconds = round(time.monotonic() - t0, 3)
-    if on_progress is not None:
-        on_progress(seconds, plan.travel_distance, plan.assigned)
-    return replace(plan, stats=replace(plan.stats, seconds=seconds))
+    gate.final(plan)
+    return replace(plan, stats=replace(plan.stats, seconds=seconds, first_solution_s=stats.first_solution_s))
+
+
+POLISH_FROM = 0.6
+"""On a day with breaks, the share of the time PyVRP searches (it cannot place breaks); the rest
+goes to OR-Tools, which models them, starting from PyVRP's plan re-timed and repaired."""
+
+
+def _polish(
+    prep: Prepared,
+    modelled: list[int],
+    routes: list[list[int]],
+    stats: SolveStats,
+    t0: float,
+    deadline: float,
+    seed: int,
+    gate: ProgressGate,
+) -> tuple[list[list[int]], SolveStats]:
+    """Improve a plan with OR-Tools' break-aware search from its exactly re-timed routes."""
+    fitted = [fit_route(prep, e, _qualified_only(prep, e, r))[0] for e, r in enumerate(routes)]
+    fitted, _ = repair_left_out(prep, fitted, modelled, deadline)
+    gate.offer(fitted)
+    pos = {k: i for i, k in enumerate(modelled)}
+    opts = prep.problem.options
+    if len(modelled) >= opts.decompose_from:
+        better, progress = solve_large(
+            prep,
+            modelled,
+            t0=t0,
+            deadline=deadline,
+            seed=seed,
+            workers=max(1, opts.workers),
+            part_size=part_size_for(len(modelled), max(1, opts.workers), opts.part_size),
+            initial=fitted,
+            on_round=gate.offer,
+        )
+        how = f"{progress.rounds} rounds of parts"
+    else:
+
+        def improved(found: list[list[int]]) -> None:
+            gate.offer([[modelled[i] for i in r] for r in found])
+
+        warm = [[pos[k] for k in r] for r in fitted]
+        found, _ = _solve_whole(prep, modelled, t0, deadline, seed, None, warm, improved)
+        better, how = (found or fitted), "whole day"
+    inp = routing_input(prep, modelled)
+    before = score(inp, [[pos[k] for k in r] for r in fitted])
+    after = score(inp, [[pos[k] for k in r] for r in better])
+    if after >= before:
+        return fitted, replace(stats, solver=f"{stats.solver} + ortools breaks ({how}, no gain)")
+    return better, replace(stats, solver=f"{stats.solver} + ortools breaks ({how})", objective=after)
+
+
+def build_s(n_visits: int) -> float:
+    """Seconds kept at the end to time and explain the plan (measured at 1,000 visits under load)."""
+    return 0.05 + 0.0008 * n_visits
+
+
+def finish_s(n_visits: int, time_limit_s: float, repair_share: float | None = None) -> float:
+    """Seconds kept after the search: the repair's share (by default 10 % of the time from 300
+    visits on, where OR-Tools' parts leave more out; else 2 %), then the timing and the notes."""
+    share = repair_share if repair_share is not None else (0.1 if n_visits >= LARGE else 0.02)
+    return max(0.1, share * time_limit_s) + build_s(n_visits)
+
+
+def _qualified_only(prep: Prepared, e: int, route: Sequence[int]) -> list[int]:
+    """The route without visits this engineer may not do (an engine's plan is not trusted)."""
+    return [k for k in route if e in prep.allowed[k]]
+
+
+def _solve_pyvrp(
+    prep: Prepared,
+    inp: RoutingInput,
+    modelled: list[int],
+    deadline: float,
+    seed: int,
+    warm: list[list[int]] | None,
+    gate: ProgressGate,
+) -> tuple[list[list[int]] | None, SolveStats]:
+    """The whole day in PyVRP (one search, or two with two workers); breaks are placed after."""
+    workers = max(1, prep.problem.options.workers)
+
+    def improved(found: list[list[int]]) -> None:
+        gate.offer([[modelled[i] for i in r] for r in found])
+
+    result = _pyvrp.solve(
+        inp,
+        deadline,
+        seed=seed,
+        workers=workers,
+        initial_routes=warm,
+        # Reports cost the search time (each is re-timed): only when someone listens.
+        on_improve=improved if gate.hook is not None else None,
+        score=lambda rs: score(inp, rs),
+    )
+    if result is None:
+        return None, SolveStats(solver="pyvrp: no feasible plan", workers=workers)
+    first = (
+        None if result.first_solution_s is None else gate.since_start(result.first_solution_s, result.seconds)
+    )
+    stats = SolveStats(
+        solver=result.config,
+        first_solution_s=None if first is None else round(first, 3),
+        objective=score(inp, result.routes),
+        workers=workers,
+    )
+    return [[modelled[i] for i in r] for r in result.routes], stats
+
+
+REPAIR_REPORTS_UP_TO = 400
+"""Up to this many visits, a reported plan that lost visits to the exact re-timing is repaired
+first (a few milliseconds); above, it is reported as it stands."""
+
+
+class ProgressGate:
+    """Reports only plans better than every plan reported before: placed visits never fall, and
+    the distance never rises unless more visits are placed. Every reported plan is exactly timed
+    (``fit_route``), and the best one is kept so the final plan is never worse than a report."""
+
+    def __init__(self, prep: Prepared, t0: float, hook: ProgressHook | None) -> None:
+        self.prep, self.t0, self.hook = prep, t0, hook
+        self.best: tuple[int, int] | None = None
+        self.best_routes: list[list[int]] = []
+        self.first_s: float | None = None
+
+    @staticmethod
+    def better_than(a: tuple[int, int], b: tuple[int, int]) -> bool:
+        """(placed, metres) ``a`` is better than ``b``: more placed, or as many and less driving."""
+        return a[0] > b[0] or (a[0] == b[0] and a[1] < b[1])
+
+    def figures(self, plan: Plan) -> tuple[int, int]:
+        """(placed, metres) of a plan."""
+        return plan.assigned, plan.travel_distance
+
+    def since_start(self, at_s: float, took_s: float) -> float:
+        """A search's own time ``at_s`` (of ``took_s`` in all, ending now) as seconds since t0."""
+        return time.monotonic() - self.t0 - took_s + at_s
+
+    def offer(self, routes: Sequence[Sequence[int]]) -> None:
+        """A plan found by the search (visit indices per engineer), reported if it is better."""
+        fitted = [fit_route(self.prep, e, _qualified_only(self.prep, e, r))[0] for e, r in enumerate(routes)]
+        modelled = len(self.prep.problem.visits) - len(self.prep.rejected)
+        if sum(map(len, fitted)) < modelled <= REPAIR_REPORTS_UP_TO:
+            # What the re-timing took off (a break in the way) goes back where it fits: a report
+            # is a plan a dispatcher could publish.
+            todo = [k for k in range(len(self.prep.problem.visits)) if k not in self.prep.rejected]
+            fitted, _ = repair_left_out(self.prep, fitted, todo, time.monotonic() + 0.05)
+        figures = (sum(map(len, fitted)), routes_distance(self.prep, fitted))
+        if self.first_s is None and figures[0] == len(self.prep.problem.visits) - len(self.prep.rejected):
+            self.first_s = time.monotonic() - self.t0
+        if self.best is not None and not self.better_than(figures, self.best):
+            return
+        self.best, self.best_routes = figures, fitted
+        if self.hook is not None:
+            self.hook(time.monotonic() - self.t0, figures[1], figures[0])
+
+    def final(self, plan: Plan) -> None:
+        """Report the plan returned (never worse than the reports before it)."""
+        if self.hook is not None:
+            self.hook(time.monotonic() - self.t0, plan.travel_distance, plan.assigned)
 
 
 def _solve_whole(

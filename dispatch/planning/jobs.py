@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 import optimizer
 from dispatch.db import utcnow
+from dispatch.planning import parts
 from dispatch.planning import problem as bridge
 from dispatch.planning.models import Plan, PlanKind, PlanRoute, PlanStatus, PlanStop, PlanUnassigned
 from dispatch.positions import service as positions
@@ -93,7 +94,7 @@ def _compute(plan_id: int) -> str:
                 on_progress=report,
             )
         else:
-            result = optimizer.solve(day.problem, time_limit_s=time_limit_s, on_progress=report)
+            result = parts.solve_day(day.problem, time_limit_s=time_limit_s, on_progress=report)
 
     with session_scope() as session:
         plan = session.get(Plan, plan_id, with_for_update=True)

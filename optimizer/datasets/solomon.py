@@ -116,7 +116,7 @@ def to_problem(inst: Instance, options: SolveOptions | None = None) -> Problem:
         engineers=engineers,
         visits=visits,
         travel=EuclideanTravel(scale=SCALE),
-        options=options or SolveOptions(),
+        options=options or SolveOptions(vehicle_fixed_cost=0),
     )
 
 

@@ -62,11 +62,11 @@ def visit(
     )
 
 
-def problem(engineers: Sequence[Engineer], visits: Sequence[Visit], **options: int) -> Problem:
+def problem(engineers: Sequence[Engineer], visits: Sequence[Visit], **options: int | str) -> Problem:
     """A problem on the 1 m/s plane."""
     return Problem(
         engineers=tuple(engineers),
         visits=tuple(visits),
         travel=LINE,
-        options=SolveOptions(**options),
+        options=SolveOptions(**options),  # type: ignore[arg-type]
     )

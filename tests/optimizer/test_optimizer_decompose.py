@@ -17,7 +17,7 @@ from tests.optimizer.optimizer_validator import violations
 from tests.optimizer.test_optimizer_properties import problems
 
 # Every day of 4+ visits is cut into parts of about 3 visits.
-BY_PARTS = {"decompose_from": 4, "part_size": 3}
+BY_PARTS = {"decompose_from": 4, "part_size": 3, "engine": "ortools"}
 
 
 def _two_towns() -> Problem:
@@ -141,7 +141,7 @@ def test_reoptimize_a_day_planned_by_parts() -> None:
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(), st.integers(0, 3), st.sampled_from([1, 2]))
 def test_every_plan_by_parts_keeps_every_hard_constraint(p: Problem, seed: int, size: int) -> None:
-    p = replace(p, options=SolveOptions(decompose_from=3, part_size=size))
+    p = replace(p, options=SolveOptions(decompose_from=3, part_size=size, engine="ortools"))
     plan = solve(p, time_limit_s=0.6, seed=seed)
     assert violations(p, plan) == []
     assert all(u.reason and u.detail for u in plan.unassigned)

@@ -177,9 +177,10 @@ def test_no_engineers_still_gives_a_plan() -> None:
 
 
 def test_solver_failure_falls_back_to_greedy(monkeypatch: pytest.MonkeyPatch) -> None:
-    from optimizer import _ortools
+    from optimizer import _ortools, _pyvrp
 
     monkeypatch.setattr(_ortools, "solve_routing", lambda *a, **k: None)
+    monkeypatch.setattr(_pyvrp, "solve", lambda *a, **k: None)
     p = problem([engineer()], [visit("a", 100), visit("b", 200, windows=[(0, 50)])])
     plan = solve(p, **FAST)
     assert plan.stats.solver == "greedy-fallback"
