@@ -12,7 +12,7 @@ const $ = (id) => document.getElementById(id);
 const CONFIG = { tileUrl: document.body.dataset.tileUrl || "", attribution: document.body.dataset.attribution || "",
   timeZone: document.body.dataset.timeZone };
 const LIVE_REFRESH_MS = 20000; /* how often the live day is read again while it is shown */
-const state = { token: sessionStorage.getItem("console.token"), plan: null, live: null, engineers: {}, shifts: [],
+const state = { view: 0, token: sessionStorage.getItem("console.token"), plan: null, live: null, engineers: {}, shifts: [],
   colors: {}, selected: null, moveResult: null, publishing: false, poll: null, liveTimer: null, map: null, layers: null };
 
 async function api(method, path, body) {
@@ -116,7 +116,9 @@ async function showPlan(id) {
 /* ---- the live day: routes as they stand, orders waiting ---- */
 async function showLive(latest, note) {
   const day = $("day").value;
+  const asked = ++state.view; /* a plan asked for, or a newer read, while this one travels wins */
   const got = await api("GET", `/live-day?day=${day}`);
+  if (asked !== state.view) return;
   if (!got.ok) { say(got.data.message, true); return; }
   if ($("day").value !== day) return; /* the day was changed meanwhile */
   state.live = got.data; state.plan = null; state.moveResult = null; /* a move's answer was about the plan */
@@ -156,8 +158,10 @@ document.addEventListener("visibilitychange", () => { if (!document.hidden) refr
 /* ---- planning ---- */
 async function ask(kind) {
   const body = { day: $("day").value, time_limit_s: Number($("time-limit").value), kind };
+  state.view += 1; /* a live-day read still on its way must not replace the plan's progress */
   const asked = await api("POST", "/plans", body);
   if (!asked.ok) { say(asked.data.message, true); return; }
+  state.view += 1;
   state.plan = asked.data; state.live = null; state.selected = null; state.moveResult = null;
   stopLive();
   render();
