@@ -30,11 +30,12 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
         JSON_SORT_KEYS=False,
     )
 
-    from api import auth, database, errors, openapi, pages, pwa, resources, worker
+    from api import auth, database, errors, i18n, openapi, pages, pwa, resources, worker
     from api.web import console
     from api.web import customer as customer_pages
 
     database.init_app(app, settings)
+    i18n.init_app(app, settings)
     app.extensions["dispatch.geocoder"] = geocoder_for(settings)
     api = openapi.init_app(app)
     auth.init_app(app, settings)

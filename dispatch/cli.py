@@ -228,7 +228,7 @@ def create_user(email: str, full_name: str, role: str, password: str) -> None:
                 role=Role(role),
             )
         except DomainError as exc:
-            raise click.ClickException(exc.message) from exc
+            raise click.ClickException(str(exc.message)) from exc
         session.commit()
         click.echo(f"created {role} {user.email} (user {user.id})")
 

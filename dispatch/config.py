@@ -33,6 +33,7 @@ class Settings:
     access_token_minutes: int = 15
     refresh_token_days: int = 30
     default_time_zone: str = "Europe/London"
+    default_locale: str = "en"
     geocoder_domain: str = ""
     geocoder_scheme: str = "https"
     geocoder_user_agent: str = "field-dispatch"
@@ -94,7 +95,15 @@ class Settings:
             ZoneInfo(self.default_time_zone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"unknown time zone {self.default_time_zone!r}") from exc
-        result = self
+        from dispatch import i18n
+
+        locale = i18n.normalize(self.default_locale)
+        if locale is None:
+            raise ConfigError(
+                f"DISPATCH_DEFAULT_LOCALE must be one of {', '.join(i18n.available_locales())}, "
+                f"not {self.default_locale!r}"
+            )
+        result = replace(self, default_locale=locale)
         if not result.database_url:
             result = replace(result, database_url=f"sqlite:///{result.instance_path / 'dispatch.db'}")
         if not result.secret_key:

@@ -29,6 +29,8 @@ class User(Timestamps, Base):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"), unique=True)
     last_login_at: Mapped[datetime | None]
+    locale: Mapped[str | None] = mapped_column(String(16))
+    """The language the user reads (pages, the app, emails); None: the browser's or the company's."""
 
 
 class RevokedToken(Base):

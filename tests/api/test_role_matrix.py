@@ -84,6 +84,7 @@ DENIED, HIDDEN = 403, 404
 
 ROWS: list[Row] = [
     Row("GET", "/auth/me", (OK, OK, OK, OK, OK)),
+    Row("PATCH", "/auth/me", (OK, OK, OK, OK, OK), body=lambda w: {"locale": "zh_Hans"}),
     Row("GET", "/users", (OK, DENIED, DENIED, DENIED, DENIED)),
     Row(
         "POST",
