@@ -53,6 +53,8 @@ class Settings:
     booking_lead_hours: int = 2
     booking_days_ahead: int = 28
     booking_change_hours: int = 24
+    ticket_auto_close_hours: int = 72
+    phone_region: str = "GB"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
