@@ -30,7 +30,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
         JSON_SORT_KEYS=False,
     )
 
-    from api import auth, database, errors, i18n, openapi, pages, pwa, resources, worker
+    from api import auth, database, desk, errors, i18n, openapi, pages, pwa, resources, worker
     from api.web import console
     from api.web import customer as customer_pages
 
@@ -45,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     console.init_app(app)
     customer_pages.init_app(app)
     worker.init_app(app, settings)
+    desk.init_app(app)
     pwa.init_app(app)
     return app
 

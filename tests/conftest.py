@@ -132,9 +132,12 @@ def app(app_settings: dict[str, Any]) -> Iterator[Any]:
 
 
 @pytest.fixture
-def client(app: Any, clean_db: Engine) -> Any:
-    """A test client on an empty database."""
-    return app.test_client()
+def client(app: Any, clean_db: Engine) -> Iterator[Any]:
+    """A test client on an empty database (jobs it queued have run before the tables are emptied)."""
+    yield app.test_client()
+    queue = app.extensions["dispatch.queue"]
+    if hasattr(queue, "wait_idle"):
+        queue.wait_idle()
 
 
 @pytest.fixture

@@ -106,3 +106,63 @@ def tokens(app: Any, session: Session, desk: Desk, names: list[str]) -> None:
             assert user is not None
             token = create_access_token(identity=user, additional_claims={"role": user.role.value})
             desk.headers[name] = {"Authorization": f"Bearer {token}"}
+
+
+def build_desk_world(session: Session, app: Any, world: World) -> None:
+    """The desk beside the role matrix's world, with ids in ``world.ids``.
+
+    ``t1`` is the customer user's ticket, linked to ``o_disp`` (the engineer user's job) and sent to
+    the first line; ``t2`` is another customer's; ``t_target`` is where ``t1`` can be merged; ``t_moved``
+    was escalated from the first line (whose member the agent user is) to the second; ``rev``/``rev2``
+    wait for review; ``img`` is an image sent with a public reply on ``t1``.
+    """
+    from dispatch.attachments.storage import LocalBlobStore
+    from dispatch.customers.recognition import Sender, recognise
+    from dispatch.routing import transfers
+    from dispatch.tickets import conversation
+    from dispatch.tickets.models import MessageKind
+    from tests.images import jpeg_bytes
+
+    desk = build_desk(session, world, agents=1)
+    for name in ("first", "second", "a1", "lead", "heating", "boiler"):
+        world.ids[name] = desk.ids[name]
+    world.ids["unused"] = categories.create(session, actor=SYSTEM, name="Unused").id
+    world.ids["rule"] = routing.create_rule(
+        session,
+        actor=SYSTEM,
+        name="Faults",
+        condition={"field": "kind", "in": ["fault"]},
+        actions={"priority": "high"},
+    ).id
+    t1 = open_ticket(session, world.ids["c1"], order_ids=[world.ids["o_disp"]], team_id=desk.ids["first"])
+    world.ids["t1"] = t1.id
+    world.ids["t2"] = open_ticket(session, world.ids["c2"], team_id=desk.ids["first"]).id
+    world.ids["t_target"] = open_ticket(session, world.ids["c1"], subject="Same boiler").id
+    moved = open_ticket(session, world.ids["c1"], subject="Needs second line", team_id=desk.ids["first"])
+    transfers.escalate(session, actor=SYSTEM, ticket_id=moved.id, expected_version=None, reason="gas expert")
+    world.ids["t_moved"] = moved.id
+    for key, email in (("rev", "who@example.org"), ("rev2", "else@example.org")):
+        found = recognise(session, actor=SYSTEM, sender=Sender(email=email), channel="email")
+        assert found.contact is not None
+        world.ids[key] = found.contact.id
+    settings = app.config["DISPATCH"]
+    store = LocalBlobStore(settings.attachments_folder)
+    conversation.upload(
+        session,
+        store,
+        actor=SYSTEM,
+        ticket_id=t1.id,
+        attachment_id="424242",
+        data=jpeg_bytes(),
+        max_bytes=settings.attachment_max_bytes,
+        max_pixels=settings.attachment_max_pixels,
+    )
+    conversation.add_message(
+        session,
+        actor=SYSTEM,
+        ticket_id=t1.id,
+        kind=MessageKind.PUBLIC_REPLY,
+        body="See photo",
+        attachment_ids=["424242"],
+    )
+    world.ids["img"] = 424242

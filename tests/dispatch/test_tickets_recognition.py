@@ -11,6 +11,7 @@ from dispatch.customers import recognition
 from dispatch.customers import service as customers
 from dispatch.customers.models import Customer
 from dispatch.customers.recognition import Sender
+from dispatch.db import make_session_factory
 from dispatch.errors import Conflict, Invalid
 from dispatch.tickets import service as tickets
 from dispatch.tickets.models import TicketChannel, TicketKind
@@ -18,7 +19,7 @@ from dispatch.tickets.models import TicketChannel, TicketKind
 
 @pytest.fixture
 def session(app, world):
-    s = app.extensions["dispatch.db"].sessions()
+    s = make_session_factory(app.extensions["dispatch.db"].engine)()
     yield s
     s.rollback()
     s.close()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from dispatch.access import SYSTEM
 from dispatch.booking.slots import Policy
 from dispatch.config import Settings
-from dispatch.db import utcnow
+from dispatch.db import make_session_factory, utcnow
 from dispatch.errors import Conflict, Forbidden, Invalid
 from dispatch.events.models import Event
 from dispatch.orders import actions
@@ -27,7 +27,7 @@ from tests.factories import advance, make_order
 
 @pytest.fixture
 def desk(app, world):
-    session = app.extensions["dispatch.db"].sessions()
+    session = make_session_factory(app.extensions["dispatch.db"].engine)()
     built = build_desk(session, world)
     session.commit()
     yield session, world, built
