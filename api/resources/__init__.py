@@ -10,12 +10,14 @@ from api.resources import (
     booking,
     catalog,
     customers,
+    desk,
     engineers,
     events,
     orders,
     plans,
     shifts,
     sites,
+    tickets,
     users,
     visits,
 )
@@ -41,5 +43,11 @@ def register(api: Api) -> None:
         booking.slots_blp,
         booking.bookings_blp,
         booking.tracking_blp,
+        tickets.blp,
+        desk.teams_blp,
+        desk.agents_blp,
+        desk.rules_blp,
+        desk.categories_blp,
+        desk.contacts_blp,
     ):
         api.register_blueprint(blp)
