@@ -259,7 +259,12 @@ ROWS: list[Row] = [
         "POST",
         "/positions",
         (DENIED, DENIED, DENIED, OK, DENIED),
-        lambda w: {"latitude": 53.43, "longitude": -2.23, "recorded_at": tomorrow_at(-20).isoformat()},
+        lambda w: {
+            "latitude": 53.43,
+            "longitude": -2.23,
+            # A minute ago: "tomorrow minus 20 hours" lay in the future between midnight and 04:00 UTC.
+            "recorded_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+        },
     ),
     Row("GET", "/positions", (OK, OK, DENIED, DENIED, DENIED)),
     # Booking (slots against the live plan; windows are local to Europe/London, the world's zone).
