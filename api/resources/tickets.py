@@ -42,6 +42,7 @@ from dispatch.attachments.models import Attachment
 from dispatch.config import Settings
 from dispatch.customers.recognition import Sender
 from dispatch.events.models import Event
+from dispatch.i18n import _
 from dispatch.orders.models import Order
 from dispatch.orders.service import Window
 from dispatch.routing import transfers
@@ -221,10 +222,14 @@ class Messages(View):
     @blp.alt_response(
         422, schema=ErrorSchema, description="Empty message, or an image not uploaded to this ticket"
     )
+    @blp.alt_response(412, schema=ErrorSchema, description="If-Match given, and the ticket changed since")
     @blp.doc(**IDEMPOTENCY_DOC)
     def post(self, data: dict[str, Any], ticket_id: int) -> tuple[TicketMessage, int, dict[str, str]]:
         """Reply to the customer or add an internal note (a customer's reply reopens a resolved ticket)."""
-        message = conversation.add_message(database.session(), actor=actor(), ticket_id=ticket_id, **data)
+        expected = if_match() if request.headers.get("If-Match") else None  # optional: replies rarely clash
+        message = conversation.add_message(
+            database.session(), actor=actor(), ticket_id=ticket_id, expected_version=expected, **data
+        )
         ticket = tickets.get_or_raise(database.session(), actor=actor(), ticket_id=ticket_id)
         return message, 201, {"ETag": etag(ticket.version)}
 
@@ -281,10 +286,12 @@ class TicketOrders(View):
 class TicketLinks(View):
     """Orders linked to the ticket."""
 
+    @idempotent
     @blp.arguments(LinkOrderSchema)
     @blp.response(200, TicketSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="No such ticket")
     @blp.alt_response(422, schema=ErrorSchema, description="Not an order of the ticket's customer")
+    @blp.doc(**IDEMPOTENCY_DOC)
     def post(self, data: dict[str, Any], ticket_id: int) -> Reply:
         """Link an existing order of the customer (its life shows on the ticket's timeline)."""
         return _reply(
@@ -312,8 +319,13 @@ class TicketAttachmentUpload(View):
         """Attach a photo (JPEG, PNG or WebP, checked by content)."""
         limits = settings()
         if (request.content_length or 0) > limits.attachment_max_bytes:
+            size, limit = f"{request.content_length:,}", f"{limits.attachment_max_bytes:,}"
             raise TooLarge(
-                f"the image is {request.content_length:,} bytes; at most {limits.attachment_max_bytes:,} are accepted",
+                _(
+                    "the image is %(size)s bytes; at most %(limit)s are accepted (downscale it)",
+                    size=size,
+                    limit=limit,
+                ),
                 errors={"body": [f"at most {limits.attachment_max_bytes} bytes"]},
             )
         attachment, created = conversation.upload(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, case, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from dispatch.access import SYSTEM
 from dispatch.db import utcnow
@@ -140,6 +140,7 @@ def _claim(session: Session, team_id: int, skip: set[int]) -> Ticket | None:
         .order_by(_URGENCY.desc(), Ticket.id)
         .limit(1)
         .with_for_update(skip_locked=True, of=Ticket)
+        .options(lazyload("*"))  # the row alone: no joins under the lock
         .execution_options(populate_existing=True)
     )
     if skip:

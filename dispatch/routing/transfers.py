@@ -28,8 +28,13 @@ def _reason(reason: str | None) -> str:
 
 def _movable(ticket: Ticket) -> None:
     if ticket.status in states.DONE:
-        raise states.InvalidTicketTransition(
-            ticket.status.value, "transferred", tuple(s.value for s in states.MOVES["resolve"].sources)
+        raise Conflict(
+            _(
+                "ticket %(number)s is %(status)s: reopen it before it moves to another team",
+                number=ticket.number,
+                status=ticket.status.value,
+            ),
+            errors={"current_status": ticket.status.value},
         )
 
 

@@ -70,13 +70,23 @@ def first_message(
     body: str,
     contact_id: int | None,
     external_id: str | None = None,
+    from_customer: bool = True,
 ) -> TicketMessage:
-    """The customer's words that opened the ticket (typed by them, or taken down by an agent on the phone)."""
+    """The words that opened the ticket: the customer's (typed by them, or taken down by an agent on the
+    phone: a public message the desk owes an answer to), or a report from our side (an engineer's, or
+    the system's for an unfinished visit: an internal note)."""
+    if from_customer:
+        kind, author = MessageKind.PUBLIC_REPLY, AuthorType.CUSTOMER
+        author_user_id = actor.user_id if actor.role is Role.CUSTOMER else None
+    else:
+        kind = MessageKind.INTERNAL_NOTE
+        author = AuthorType.AGENT if actor.user_id is not None else AuthorType.SYSTEM
+        author_user_id = actor.user_id
     message = TicketMessage(
         ticket_id=ticket.id,
-        kind=MessageKind.PUBLIC_REPLY,
-        author_type=AuthorType.CUSTOMER,
-        author_user_id=actor.user_id,
+        kind=kind,
+        author_type=author,
+        author_user_id=author_user_id,
         contact_id=contact_id,
         channel=ticket.channel,
         body=body,

@@ -167,6 +167,7 @@ def on_incomplete_visit(session: Session, event: Event) -> Ticket | None:
         customer_id=order.customer_id,
         site_id=order.site_id,
         order_ids=[order.id],
+        from_customer=False,
         extra={"opened_by": "incomplete_visit"},
     )
     return tickets.create(session, actor=SYSTEM, new=new)

@@ -21,7 +21,7 @@ from dispatch.customers import recognition
 from dispatch.customers import service as customers
 from dispatch.customers.models import CustomerContact
 from dispatch.db import utcnow
-from dispatch.errors import Forbidden, Invalid, NotFound, StaleVersion
+from dispatch.errors import Conflict, Forbidden, Invalid, NotFound, StaleVersion
 from dispatch.events import service as events
 from dispatch.events.models import Event
 from dispatch.i18n import _
@@ -193,6 +193,8 @@ class NewTicket:
     order_ids: Sequence[int] = ()
     external_id: str | None = None
     """The channel's id of the first message (an email's Message-ID)."""
+    from_customer: bool = True
+    """The body is the customer's words (False: our own report, kept as an internal note)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -298,6 +300,7 @@ def create(session: Session, *, actor: Actor, new: NewTicket, phone_region: str 
         body=body,
         contact_id=ticket.contact_id,
         external_id=new.external_id,
+        from_customer=new.from_customer and actor.role is not Role.ENGINEER,
     )
     routing.route(session, actor=actor, ticket=ticket, given=given)
     wake.request(session, ticket.team_id)
@@ -332,8 +335,9 @@ def update(
     require_staff(actor, "edit tickets")
     check_version(ticket, expected_version)
     if ticket.status is TicketStatus.CLOSED:
-        raise states.InvalidTicketTransition(
-            ticket.status.value, "changed", ("new", "open", "pending", "on_hold", "resolved", "reopened")
+        raise Conflict(
+            _("ticket %(number)s is closed: it can no longer change", number=ticket.number),
+            errors={"current_status": ticket.status.value},
         )
     if "category_id" in changes:
         category_or_raise(session, changes["category_id"])
@@ -374,7 +378,10 @@ def change_status(
     check_version(ticket, expected_version)
     action = states.ACTION_FOR_TARGET.get(status)
     if action is None:  # "new" is where tickets start, never where one goes back to
-        raise states.InvalidTicketTransition(ticket.status.value, status.value, ())
+        raise Conflict(
+            _("a ticket never goes back to new: open it, or reopen it once resolved"),
+            errors={"current_status": ticket.status.value, "target_status": status.value},
+        )
     set_status(
         session, actor=actor, ticket=ticket, action=action, via="agent", reason=(reason or "").strip() or None
     )
@@ -417,8 +424,13 @@ def assign(
     require_staff(actor, "assign tickets")
     check_version(ticket, expected_version)
     if ticket.status in states.DONE:
-        raise states.InvalidTicketTransition(
-            ticket.status.value, "assigned", tuple(s.value for s in states.WORKING)
+        raise Conflict(
+            _(
+                "ticket %(number)s is %(status)s: only a ticket still being worked on is assigned",
+                number=ticket.number,
+                status=ticket.status.value,
+            ),
+            errors={"current_status": ticket.status.value},
         )
     if assignee_id is None:
         if ticket.assignee_id is not None:

@@ -264,3 +264,32 @@ def test_the_profile_beside_the_ticket(client, world, desk):
         client.get(f"{API}/customers/{world.ids['c1']}/profile", headers=world.h("customer")).status_code
         == 403
     )
+
+
+def test_an_engineer_reports_on_their_job_and_the_customer_does_not_see_the_report(client, world, desk):
+    opened = client.post(
+        f"{API}/tickets",
+        json={
+            "kind": "visit_request",
+            "subject": "Needs a second visit",
+            "body": "Flue is corroded, needs replacing; customer agreed.",
+            "order_ids": [world.ids["o_disp"]],
+        },
+        headers=world.h("engineer"),
+    )
+    assert opened.status_code == 201, opened.json
+    url = opened.headers["Location"]
+    assert opened.json["channel"] == "engineer_app"
+    assert opened.json["awaiting_message_id"] is None
+    assert [m["kind"] for m in client.get(f"{url}/messages", headers=world.h("engineer")).json] == [
+        "internal_note"
+    ]
+    assert client.get(f"{url}/messages", headers=world.h("customer")).json == []
+    stale = client.post(
+        f"{url}/messages", json={"body": "We will call you"}, headers=world.h("agent", **{"If-Match": '"v0"'})
+    )
+    assert stale.status_code == 412
+    assert (
+        client.get(f"{API}/tickets?order=oldest", headers=world.h("engineer")).json["items"][0]["id"]
+        == opened.json["id"]
+    )

@@ -305,6 +305,10 @@ def test_an_unfinished_visit_opens_a_ticket_or_notes_it_on_the_one_about_that_or
     assert ticket.channel is TicketChannel.ENGINEER_APP
     assert ticket.customer_id == world.ids["c1"]
     assert "part on back order" in ticket.messages[0].body
+    # Our own report, not the customer's words: an internal note, nothing the desk owes an answer to.
+    assert ticket.messages[0].kind is MessageKind.INTERNAL_NOTE
+    assert ticket.awaiting_message_id is None
+    assert conversation.messages_of(session, actor=world.actors["customer"], ticket_id=ticket.id) == []
     # A second unfinished visit linked to the same ticket adds a note instead of another ticket.
     again = advance(
         session,
@@ -324,8 +328,8 @@ def test_an_unfinished_visit_opens_a_ticket_or_notes_it_on_the_one_about_that_or
     assert flows.tickets_of_order(session, again.id) == [ticket]
     shown = conversation.messages_of(session, actor=SYSTEM, ticket_id=ticket.id)
     notes = [m for m in shown if m.kind is MessageKind.INTERNAL_NOTE]
-    assert len(notes) == 1
-    assert "no access" in notes[0].body
+    assert len(notes) == 2  # the report that opened it, and the second visit's
+    assert "no access" in notes[1].body
 
 
 def test_a_customer_complains_about_their_visit_and_cannot_about_someone_elses(desk):
