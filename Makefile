@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test check lint typecheck bench-solomon bench-generated bench-field bench-city bench-sync clean
+.PHONY: demo test check lint typecheck translations bench-solomon bench-generated bench-field bench-city bench-sync clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ lint: $(VENV)/.installed-test
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
+
+## Extract every user-facing string, update the catalogs (English source, Simplified Chinese) and compile them.
+CATALOGS := dispatch/translations
+translations: $(VENV)/.installed
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k lazy_ngettext:1,2 --project field-dispatch \
+		--copyright-holder "field-dispatch contributors" --width 110 -o $(CATALOGS)/messages.pot .
+	$(BIN)/pybabel --quiet update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --width 110 \
+		--no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d $(CATALOGS) --statistics
 
 bench-solomon: $(VENV)/.installed
 	$(BIN)/python -m optimizer.bench solomon --time-limit 10

@@ -35,12 +35,27 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
 
-    from api import auth, database, errors, guards, limits, openapi, pages, pwa, resources, security, worker
+    from api import (
+        auth,
+        database,
+        desk,
+        errors,
+        guards,
+        i18n,
+        limits,
+        openapi,
+        pages,
+        pwa,
+        resources,
+        security,
+        worker,
+    )
     from api.web import console
     from api.web import customer as customer_pages
 
     guards.init_app(app, settings)
     database.init_app(app, settings)
+    i18n.init_app(app, settings)
     app.extensions["dispatch.geocoder"] = geocoder_for(settings)
     api = openapi.init_app(app)
     auth.init_app(app, settings)
@@ -50,6 +65,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     console.init_app(app)
     customer_pages.init_app(app)
     worker.init_app(app, settings)
+    desk.init_app(app)
     pwa.init_app(app)
     security.init_app(app)
     limits.init_app(app, settings)  # after the views it limits are registered

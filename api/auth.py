@@ -136,6 +136,22 @@ class MeSchema(Schema):
     role = fields.Enum(Role, by_value=True, dump_only=True)
     customer_id = Id(allow_none=True, dump_only=True)
     engineer_id = Id(allow_none=True, dump_only=True)
+    locale = Text(
+        allow_none=True,
+        validate=validate.Length(max=40),
+        metadata={"description": "saved language, e.g. en or zh_Hans; null follows the browser"},
+    )
+
+
+class MeUpdateSchema(Schema):
+    """What users may change about themselves."""
+
+    locale = Text(
+        required=True,
+        allow_none=True,
+        validate=validate.Length(max=40),
+        metadata={"description": "the language to read pages, the app and emails in (null: the browser's)"},
+    )
 
 
 class TokensSchema(Schema):
@@ -243,6 +259,15 @@ class Me(View):
         """The logged-in user."""
         user: User = current_user
         return user
+
+    @jwt_required()
+    @blp.arguments(MeUpdateSchema)
+    @blp.response(200, MeSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
+    @blp.alt_response(422, schema=ErrorSchema, description="A language we have no catalog for")
+    def patch(self, changes: dict[str, Any]) -> User:
+        """Save my language."""
+        return users.set_locale(database.session(), actor=actor(), locale=changes["locale"])
 
 
 def revoke(claims: dict[str, Any]) -> None:

@@ -17,12 +17,12 @@ from dispatch.errors import DomainError
 log = logging.getLogger(__name__)
 
 
-def payload(code: int, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Build the standard error body."""
+def payload(code: int, message: object, errors: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the standard error body (the message in the reader's language; code and status stay)."""
     body: dict[str, Any] = {
         "code": code,
         "status": HTTP_STATUS_CODES.get(code, "Error"),
-        "message": message,
+        "message": str(message),
     }
     if errors:
         body["errors"] = errors

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Flask, current_app
 
 from api.database import Database
 from dispatch.config import Settings
+from dispatch.routing import jobs as desk_jobs
 from dispatch.tasks.jobs import HOUSEKEEPING_EVERY_S, housekeeping
 from dispatch.tasks.queue import InProcessQueue, JobQueue, RQQueue
 
@@ -21,6 +24,14 @@ def init_app(app: Flask, settings: Settings) -> None:
         if settings.env != "test":  # tests run their jobs by hand
             # No `dispatch scheduler` without Redis: the embedded worker queues housekeeping itself.
             in_process.repeat(housekeeping, every_s=HOUSEKEEPING_EVERY_S, queue_name="maintenance")
+            in_process.repeat(
+                desk_jobs.assign_all, every_s=desk_jobs.SWEEP_EVERY_S, queue_name=desk_jobs.QUEUE
+            )
+            in_process.repeat(
+                functools.partial(desk_jobs.close_resolved, settings.ticket_auto_close_hours),
+                every_s=HOUSEKEEPING_EVERY_S,
+                queue_name=desk_jobs.QUEUE,
+            )
         job_queue = in_process
     app.extensions["dispatch.queue"] = job_queue
 

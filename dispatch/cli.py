@@ -172,13 +172,14 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="queue the housekeeping job once and exit (for cron)")
+@click.option("--once", is_flag=True, help="queue the periodic jobs once and exit (for cron)")
 def scheduler(once: bool) -> None:
     """Queue periodic jobs on REDIS_URL (run one per installation, beside the workers)."""
     from redis import Redis
     from rq import Queue
     from rq.cron import CronScheduler
 
+    from dispatch.routing import jobs as desk
     from dispatch.tasks import jobs
 
     settings = _settings()
@@ -188,16 +189,32 @@ def scheduler(once: bool) -> None:
         )
     connection = Redis.from_url(settings.redis_url)
     queue_name = settings.queue_prefix + "maintenance"
+    desk_queue = settings.queue_prefix + desk.QUEUE
+    close_args = (settings.ticket_auto_close_hours,)
     if once:
         job = Queue(queue_name, connection=connection).enqueue(jobs.housekeeping, job_timeout=600)
-        click.echo(f"queued housekeeping ({job.id}) on {queue_name}")
+        sweep = Queue(desk_queue, connection=connection).enqueue(desk.assign_all, job_timeout=600)
+        close = Queue(desk_queue, connection=connection).enqueue(
+            desk.close_resolved, *close_args, job_timeout=600
+        )
+        click.echo(f"queued housekeeping ({job.id}) on {queue_name}; assignment ({sweep.id}) and")
+        click.echo(f"closing of resolved tickets ({close.id}) on {desk_queue}")
         return
     cron = CronScheduler(connection=connection, name=f"dispatch-{settings.queue_prefix or 'default'}")
     cron.register(
         jobs.housekeeping, queue_name=queue_name, interval=jobs.HOUSEKEEPING_EVERY_S, job_timeout=600
     )
+    cron.register(desk.assign_all, queue_name=desk_queue, interval=desk.SWEEP_EVERY_S, job_timeout=600)
+    cron.register(
+        desk.close_resolved,
+        queue_name=desk_queue,
+        args=close_args,
+        interval=jobs.HOUSEKEEPING_EVERY_S,
+        job_timeout=600,
+    )
     click.echo(
-        f"scheduler on {_safe_url(settings.redis_url)}: housekeeping every {jobs.HOUSEKEEPING_EVERY_S} s"
+        f"scheduler on {_safe_url(settings.redis_url)}: housekeeping every {jobs.HOUSEKEEPING_EVERY_S} s, "
+        f"ticket assignment every {desk.SWEEP_EVERY_S} s"
     )
     cron.start()  # type: ignore[no-untyped-call]
 
@@ -231,7 +248,7 @@ def create_user(email: str, full_name: str, role: str, password: str) -> None:
                 role=Role(role),
             )
         except DomainError as exc:
-            raise click.ClickException(exc.message) from exc
+            raise click.ClickException(str(exc.message)) from exc
         session.commit()
         click.echo(f"created {role} {user.email} (user {user.id})")
 

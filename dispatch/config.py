@@ -33,6 +33,7 @@ class Settings:
     access_token_minutes: int = 15
     refresh_token_days: int = 30
     default_time_zone: str = "Europe/London"
+    default_locale: str = "en"
     geocoder_domain: str = ""
     geocoder_scheme: str = "https"
     geocoder_user_agent: str = "field-dispatch"
@@ -63,6 +64,8 @@ class Settings:
     booking_change_hours: int = 24
     company_name: str = "Field service"
     company_phone: str = ""
+    ticket_auto_close_hours: int = 72
+    phone_region: str = "GB"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -121,7 +124,15 @@ class Settings:
             raise ConfigError(
                 "DISPATCH_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front"
             )
-        result = self
+        from dispatch import i18n
+
+        locale = i18n.normalize(self.default_locale)
+        if locale is None:
+            raise ConfigError(
+                f"DISPATCH_DEFAULT_LOCALE must be one of {', '.join(i18n.available_locales())}, "
+                f"not {self.default_locale!r}"
+            )
+        result = replace(self, default_locale=locale)
         if not result.database_url:
             result = replace(result, database_url=f"sqlite:///{result.instance_path / 'dispatch.db'}")
         if not result.secret_key:

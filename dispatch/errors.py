@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dispatch.i18n import LazyText, _
+
 
 class DomainError(Exception):
     """Base of every error the domain raises on purpose; ``status`` is the HTTP status it maps to."""
 
     status = 400
 
-    def __init__(self, message: str, *, errors: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, message: str | LazyText, *, errors: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        """What went wrong, for a person: lazy text is shown in the reader's language."""
         self.errors = dict(errors) if errors else None
 
 
@@ -45,10 +48,15 @@ class InvalidTransition(Conflict):
     """A state change that the state machine does not allow."""
 
     def __init__(self, action: str, current: str, target: str, allowed_from: tuple[str, ...]) -> None:
-        allowed = ", ".join(allowed_from)
         super().__init__(
-            f"cannot {action.replace('_', ' ')} an order that is {current}: "
-            f"{action} moves an order from {allowed} to {target}",
+            _(
+                "cannot %(action)s an order that is %(current)s: "
+                "%(action)s moves an order from %(allowed)s to %(target)s",
+                action=action.replace("_", " "),
+                current=current,
+                allowed=", ".join(allowed_from),
+                target=target,
+            ),
             errors={"current_status": current, "target_status": target},
         )
         self.current = current
@@ -62,8 +70,13 @@ class StaleVersion(DomainError):
 
     def __init__(self, what: str, expected: int, actual: int) -> None:
         super().__init__(
-            f"{what} has changed since you read it (you sent version {expected}, "
-            f"it is now at version {actual}): reload it and try again",
+            _(
+                "%(what)s has changed since you read it (you sent version %(expected)s, "
+                "it is now at version %(actual)s): reload it and try again",
+                what=what,
+                expected=expected,
+                actual=actual,
+            ),
             errors={"expected_version": expected, "current_version": actual},
         )
         self.actual = actual

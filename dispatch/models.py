@@ -1,5 +1,6 @@
 """Import every model so that the metadata is complete (Alembic and tests use this)."""
 
+import dispatch.tickets.hooks  # noqa: F401 - tickets react to order events (incomplete visits)
 from dispatch.attachments.models import Attachment
 from dispatch.booking.models import BookingDay, TrackingLink
 from dispatch.catalog.models import ServiceType, Skill
@@ -11,8 +12,10 @@ from dispatch.idempotency.models import IdempotencyKey
 from dispatch.orders.models import Order, OrderTimeWindow
 from dispatch.planning.models import Plan, PlanRoute, PlanStop, PlanUnassigned
 from dispatch.positions.models import EngineerPosition
+from dispatch.routing.models import DeskAgent, DeskTeam, DeskTeamMember, RoutingRule
 from dispatch.shifts.models import Shift
 from dispatch.sites.models import Site
+from dispatch.tickets.models import Ticket, TicketAttachment, TicketCategory, TicketMessage, TicketOrder
 from dispatch.users.models import RevokedToken, User
 from dispatch.visits.models import VisitNote
 
@@ -22,6 +25,9 @@ __all__ = [
     "BookingDay",
     "Customer",
     "CustomerContact",
+    "DeskAgent",
+    "DeskTeam",
+    "DeskTeamMember",
     "Engineer",
     "EngineerPosition",
     "Event",
@@ -33,11 +39,17 @@ __all__ = [
     "PlanStop",
     "PlanUnassigned",
     "RevokedToken",
+    "RoutingRule",
     "ServiceType",
     "Shift",
     "Site",
     "Skill",
     "Team",
+    "Ticket",
+    "TicketAttachment",
+    "TicketCategory",
+    "TicketMessage",
+    "TicketOrder",
     "TrackingLink",
     "User",
     "VisitNote",

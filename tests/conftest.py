@@ -139,10 +139,14 @@ def app(app_settings: dict[str, Any]) -> Iterator[Any]:
 
 
 @pytest.fixture
-def client(app: Any, clean_db: Engine) -> Any:
-    """A test client on an empty database (and login rate limits with nothing counted yet)."""
+def client(app: Any, clean_db: Engine) -> Iterator[Any]:
+    """A test client on an empty database, login rate limits with nothing counted yet (jobs it
+    queued have run before the tables are emptied)."""
     app.extensions["dispatch.limiter"].reset()
-    return app.test_client()
+    yield app.test_client()
+    queue = app.extensions["dispatch.queue"]
+    if hasattr(queue, "wait_idle"):
+        queue.wait_idle()
 
 
 @pytest.fixture

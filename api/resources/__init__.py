@@ -10,6 +10,7 @@ from api.resources import (
     booking,
     catalog,
     customers,
+    desk,
     engineers,
     events,
     live_day,
@@ -17,6 +18,7 @@ from api.resources import (
     plans,
     shifts,
     sites,
+    tickets,
     users,
     visits,
 )
@@ -43,5 +45,11 @@ def register(api: Api) -> None:
         booking.slots_blp,
         booking.bookings_blp,
         booking.tracking_blp,
+        tickets.blp,
+        desk.teams_blp,
+        desk.agents_blp,
+        desk.rules_blp,
+        desk.categories_blp,
+        desk.contacts_blp,
     ):
         api.register_blueprint(blp)

@@ -1,4 +1,4 @@
-"""Photos and signatures attached to an order."""
+"""Photos and signatures attached to an order, and images sent with tickets."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ class Attachment(Base):
     __table_args__ = (Index("ix_attachments_order_id_kind", "order_id", "kind"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    """The job the image was taken on; None for an image sent with a ticket (see ``ticket_attachments``)."""
     kind: Mapped[AttachmentKind] = mapped_column(enum_type(AttachmentKind, "attachment_kind"))
     sha256: Mapped[str] = mapped_column(String(64))
     content_type: Mapped[str] = mapped_column(String(50))

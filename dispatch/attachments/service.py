@@ -15,6 +15,7 @@ from dispatch.attachments.models import Attachment, AttachmentKind
 from dispatch.attachments.storage import BlobStore, digest_of
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.events import service as events
+from dispatch.i18n import _
 from dispatch.orders import service as orders
 from dispatch.orders.models import Order, OrderStatus
 
@@ -93,9 +94,60 @@ def upload(
 def get_or_raise(session: Session, *, actor: Actor, attachment_id: str) -> Attachment:
     """The attachment, if the actor may see its order (else :class:`NotFound`)."""
     attachment = session.get(Attachment, attachment_id)
-    if attachment is None or orders.get(session, actor=actor, order_id=attachment.order_id) is None:
+    if (
+        attachment is None
+        or attachment.order_id is None
+        or orders.get(session, actor=actor, order_id=attachment.order_id) is None
+    ):
         raise NotFound(f"attachment {attachment_id} not found")
     return attachment
+
+
+def upload_unlinked(
+    session: Session,
+    store: BlobStore,
+    *,
+    actor: Actor,
+    attachment_id: str,
+    data: bytes,
+    max_bytes: int,
+    max_pixels: int,
+    caption: str | None = None,
+) -> tuple[Attachment, bool]:
+    """Store a photo that belongs to no order (a ticket links it); returns it and whether it is new.
+
+    The caller checks who may attach it to what. The same id with the same bytes is the same upload;
+    an id already used for other bytes, or for an order's image, is a 409.
+    """
+    digest = digest_of(data)
+    existing = session.get(Attachment, attachment_id)
+    if existing is not None:
+        if existing.order_id is not None or existing.sha256 != digest:
+            raise Conflict(
+                _(
+                    "attachment %(id)s already exists with other content: make a new id for a new image",
+                    id=attachment_id,
+                ),
+                errors={"attachment_id": ["already used"]},
+            )
+        return existing, False
+    info = images.inspect(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    store.put(data)
+    attachment = Attachment(
+        id=attachment_id,
+        order_id=None,
+        kind=AttachmentKind.PHOTO,
+        sha256=digest,
+        content_type=info.content_type,
+        size_bytes=len(data),
+        width=info.width,
+        height=info.height,
+        caption=(caption or "").strip() or None,
+        uploaded_by=actor.user_id,
+    )
+    session.add(attachment)
+    session.flush()
+    return attachment, True
 
 
 def content(store: BlobStore, attachment: Attachment) -> bytes:

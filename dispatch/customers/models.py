@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.db import Base, Timestamps, enum_type
@@ -58,5 +58,7 @@ class CustomerContact(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     role: Mapped[str] = mapped_column(String(60), default="")
     is_primary: Mapped[bool] = mapped_column(default=False)
+    needs_review: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
+    """Made for a sender no customer was recognised by: an agent links it or confirms it as new."""
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")

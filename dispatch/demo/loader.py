@@ -13,6 +13,7 @@ from dispatch.access import SYSTEM, Role
 from dispatch.catalog import service as catalog
 from dispatch.customers import service as customers
 from dispatch.customers.models import CustomerTier
+from dispatch.demo import desk
 from dispatch.engineers import service as engineers
 from dispatch.orders import service as orders
 from dispatch.orders.models import Channel, Priority
@@ -137,8 +138,9 @@ def load(
             geocoder=None,
             default_time_zone=city.time_zone,
         ).id
+    order_ids: list[int] = []
     for o in city.orders:
-        orders.create(
+        order = orders.create(
             session,
             actor=actor,
             customer_id=customer_ids[o.customer_ref],
@@ -151,13 +153,15 @@ def load(
             external_ref=o.ref,
             time_windows=[orders.Window(city.at(a), city.at(b)) for a, b in o.windows],
         )
+        order_ids.append(order.id)
     first_engineer = city.engineers[0]
     first_customer = city.customers[0]
     names = {"engineer": first_engineer.name, "customer": first_customer.name}
     logins = [DemoLogin(x.role, x.email, x.password, names.get(x.role, x.who)) for x in DEMO_LOGINS]
+    user_ids: dict[str, int] = {}
     for login in logins:
         role = Role(login.role)
-        users.create(
+        user_ids[login.role] = users.create(
             session,
             actor=actor,
             email=login.email,
@@ -166,7 +170,14 @@ def load(
             role=role,
             engineer_id=engineer_ids[first_engineer.ref] if role is Role.ENGINEER else None,
             customer_id=customer_ids[first_customer.ref] if role is Role.CUSTOMER else None,
-        )
+        ).id
+    session.flush()
+    desk.load(
+        session,
+        agent_user_id=user_ids["agent"],
+        customer_ids=[customer_ids[c.ref] for c in city.customers],
+        order_ids=order_ids,
+    )
     session.flush()
     return logins
 

@@ -24,6 +24,8 @@ class Event(Base):
     entity_type: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[int]
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(index=True)
+    """The ticket whose timeline shows this event (tickets are never deleted, so no foreign key)."""
     action: Mapped[str] = mapped_column(String(60))
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]

@@ -50,24 +50,43 @@ def record(
     entity_id: int,
     action: str,
     order_id: int | None = None,
+    ticket_id: int | None = None,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
     payload: Mapping[str, Any] | None = None,
 ) -> Event:
-    """Append one event to the log (flushed with the change it describes)."""
+    """Append one event to the log (flushed with the change it describes), then tell the subscribers."""
     ev = Event(
         actor_user_id=actor.user_id,
         actor_role=actor.role.value,
         entity_type=entity_type,
         entity_id=entity_id,
         order_id=order_id,
+        ticket_id=ticket_id,
         action=action,
         before=jsonable(dict(before)) if before is not None else None,
         after=jsonable(dict(after)) if after is not None else None,
         payload=jsonable(dict(payload)) if payload else None,
     )
     session.add(ev)
+    for wanted, subscriber in _subscribers:
+        if wanted == entity_type:
+            subscriber(session, ev)
     return ev
+
+
+Subscriber = Callable[[Session, Event], None]
+_subscribers: list[tuple[str, Subscriber]] = []
+
+
+def subscribe(entity_type: str, subscriber: Subscriber) -> None:
+    """Call ``subscriber(session, event)`` for every event recorded about ``entity_type``.
+
+    It runs inside the transaction of the change (an outbox row or a follow-up it writes commits or
+    rolls back with it). Subscribing the same function twice has no effect.
+    """
+    if (entity_type, subscriber) not in _subscribers:
+        _subscribers.append((entity_type, subscriber))
 
 
 View = Callable[[Any], dict[str, Any]]
@@ -95,6 +114,7 @@ def recording(
     view: View,
     action: str = "updated",
     order_id: int | None = None,
+    ticket_id: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Log what the block changes in ``view(entity)`` as one event; the block may add to the payload."""
     before = view(entity)
@@ -108,6 +128,7 @@ def recording(
         entity_type=entity_type,
         entity_id=entity.id,
         order_id=order_id,
+        ticket_id=ticket_id,
         action=action,
         before=old,
         after=new,
@@ -119,6 +140,15 @@ def for_order(session: Session, *, order_id: int) -> list[Event]:
     """The order's timeline, oldest first (callers check the actor may see the order)."""
     stmt = select(Event).where(Event.order_id == order_id).order_by(Event.id)
     return list(session.scalars(stmt))
+
+
+def for_ticket(session: Session, *, ticket_id: int, order_ids: Iterable[int] = ()) -> list[Event]:
+    """A ticket's timeline with the events of its linked orders, oldest first (callers check access)."""
+    condition = Event.ticket_id == ticket_id
+    ids = list(order_ids)
+    if ids:
+        condition = condition | Event.order_id.in_(ids)
+    return list(session.scalars(select(Event).where(condition).order_by(Event.id)))
 
 
 EVENT_SORT = Sort({"id": Event.id, "at": Event.at}, default="-id")

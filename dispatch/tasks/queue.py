@@ -18,7 +18,7 @@ from dispatch.tasks import runtime
 log = logging.getLogger(__name__)
 
 # Queues are named for what they do, so workers can be scaled per purpose.
-QUEUES = ("planning", "notifications", "maintenance")
+QUEUES = ("planning", "notifications", "maintenance", "desk")
 DEFAULT_TIMEOUT_S = 600
 REDIS_TIMEOUT_S = 2.0
 """How long a call to Redis may take before the queue is reported unavailable."""
@@ -200,6 +200,12 @@ class InProcessQueue:
             return None
         job.done.wait(timeout_s)
         return job.status
+
+    def wait_idle(self, timeout_s: float = 30.0) -> bool:
+        """Block until every job queued so far has run (tests use this); False on timeout."""
+        with self._lock:
+            pending = [job for job in self._jobs.values() if not job.done.is_set()]
+        return all(job.done.wait(timeout_s) for job in pending)
 
     def _run(self) -> None:
         while True:

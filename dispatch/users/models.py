@@ -32,6 +32,8 @@ class User(Timestamps, Base):
     token_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     """Tokens carry the generation they were issued in; changing the password or disabling the
     user starts a new one, which ends every token (refresh tokens too) issued before."""
+    locale: Mapped[str | None] = mapped_column(String(16))
+    """The language the user reads (pages, the app, emails); None: the browser's or the company's."""
 
 
 class RevokedToken(Base):

@@ -14,12 +14,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from dispatch import i18n
 from dispatch.access import Actor, Role, require_role
 from dispatch.customers.models import Customer
 from dispatch.db import utcnow
 from dispatch.engineers.models import Engineer
 from dispatch.errors import Conflict, Invalid, NotFound, Unauthorized
 from dispatch.events import service as events
+from dispatch.i18n import _
 from dispatch.listing import Page, Sort, paginate
 from dispatch.users.models import RevokedToken, User
 
@@ -283,3 +285,25 @@ def purge_expired_revocations(session: Session) -> int:
     """Forget revocations of tokens that have expired by now; returns how many."""
     result = session.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def set_locale(session: Session, *, actor: Actor, locale: str | None) -> User:
+    """Save the language the logged-in user reads (None: follow the browser and the company default)."""
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise NotFound(_("your account no longer exists"))
+    chosen = None
+    if locale:
+        chosen = i18n.normalize(locale)
+        if chosen is None:
+            raise Invalid(
+                _(
+                    "we do not have the language %(locale)s: choose one of %(available)s",
+                    locale=locale[:40],
+                    available=", ".join(i18n.available_locales()),
+                ),
+                errors={"locale": ["unknown language"]},
+            )
+    user.locale = chosen
+    session.flush()
+    return user

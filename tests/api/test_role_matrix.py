@@ -84,6 +84,7 @@ DENIED, HIDDEN = 403, 404
 
 ROWS: list[Row] = [
     Row("GET", "/auth/me", (OK, OK, OK, OK, OK)),
+    Row("PATCH", "/auth/me", (OK, OK, OK, OK, OK), body=lambda w: {"locale": "zh_Hans"}),
     Row("GET", "/users", (OK, DENIED, DENIED, DENIED, DENIED)),
     Row(
         "POST",
@@ -277,6 +278,148 @@ ROWS: list[Row] = [
     Row("GET", "/tracking/{o_new}", (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
 ]
 
+
+def _ticket(customer: str, **extra: Any) -> Body:
+    return lambda w: {
+        "kind": "fault",
+        "subject": "Boiler noise",
+        "body": "It bangs when it starts.",
+        "customer_id": w.ids[customer],
+        **{k: (w.ids[v] if isinstance(v, str) else [w.ids[x] for x in v]) for k, v in extra.items()},
+    }
+
+
+def _visit(w: Any) -> dict[str, Any]:
+    return {"service_type_id": w.ids["boiler-service"], "site_id": w.ids["s1"], **_local_window(14)}
+
+
+# The service desk (tickets, routing, teams, agents, categories, recognition): see build_desk_world.
+DESK_ROWS: list[Row] = [
+    Row("GET", "/tickets", (OK, OK, OK, OK, OK)),
+    Row("GET", "/tickets?queue=mine", (OK, OK, OK, DENIED, DENIED)),
+    Row("POST", "/tickets", (NEW, NEW, NEW, NEW, NEW), _ticket("c1", order_ids=["o_disp"])),
+    Row("POST", "/tickets", (NEW, NEW, NEW, 422, DENIED), _ticket("c2")),
+    Row("GET", "/tickets/queues", (OK, OK, OK, DENIED, DENIED)),
+    Row("GET", "/tickets/{t1}", (OK, OK, OK, OK, OK)),
+    Row("GET", "/tickets/{t2}", (OK, OK, OK, HIDDEN, HIDDEN)),
+    Row("PATCH", "/tickets/{t1}", (OK, OK, OK, DENIED, DENIED), lambda w: {"priority": "urgent"}, True),
+    Row("POST", "/tickets/{t1}/status", (OK, OK, OK, DENIED, DENIED), lambda w: {"status": "resolved"}, True),
+    Row("POST", "/tickets/{t2}/status", (OK, OK, OK, HIDDEN, HIDDEN), lambda w: {"status": "pending"}, True),
+    Row(
+        "POST",
+        "/tickets/{t1}/assign",
+        (OK, OK, OK, DENIED, DENIED),
+        lambda w: {"assignee_id": w.ids["a1"]},
+        True,
+    ),
+    Row(
+        "POST",
+        "/tickets/{t1}/transfer",
+        (OK, OK, OK, DENIED, DENIED),
+        lambda w: {"team_id": w.ids["second"], "reason": "billing question"},
+        True,
+    ),
+    Row(
+        "POST", "/tickets/{t1}/escalate", (OK, OK, OK, DENIED, DENIED), lambda w: {"reason": "gas leak"}, True
+    ),
+    # Only the owner of record or a member of the previous team (the agent user) takes it back.
+    Row(
+        "POST",
+        "/tickets/{t_moved}/take-back",
+        (409, 409, OK, HIDDEN, DENIED),
+        lambda w: {"reason": "mine"},
+        True,
+    ),
+    Row(
+        "POST",
+        "/tickets/{t1}/merge",
+        (OK, OK, OK, DENIED, DENIED),
+        lambda w: {"into_ticket_id": w.ids["t_target"]},
+        True,
+    ),
+    Row("GET", "/tickets/{t1}/messages", (OK, OK, OK, OK, OK)),
+    Row("GET", "/tickets/{t2}/messages", (OK, OK, OK, HIDDEN, HIDDEN)),
+    Row("POST", "/tickets/{t1}/messages", (NEW, NEW, NEW, DENIED, NEW), lambda w: {"body": "Any news?"}),
+    Row("GET", "/tickets/{t1}/timeline", (OK, OK, OK, OK, DENIED)),
+    Row("POST", "/tickets/{t1}/orders", (NEW, NEW, NEW, DENIED, DENIED), _visit),
+    Row("POST", "/tickets/{t1}/links", (OK, OK, OK, DENIED, DENIED), lambda w: {"order_id": w.ids["o_new"]}),
+    Row("PUT", "/tickets/{t1}/attachments/{e3}", (415, 415, 415, DENIED, 415), lambda w: {"a": 1}),
+    Row("GET", "/tickets/{t1}/attachments", (OK, OK, OK, OK, OK)),
+    Row("GET", "/tickets/{t1}/attachments/{img}/content", (OK, OK, OK, OK, OK)),
+    Row("GET", "/tickets/{t2}/attachments/{img}/content", (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
+    Row("GET", "/desk-teams", (OK, OK, OK, DENIED, DENIED)),
+    Row(
+        "POST",
+        "/desk-teams",
+        (NEW, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {"code": "partners", "name": "Partner installers", "tier": "partner"},
+    ),
+    Row("GET", "/desk-teams/{first}", (OK, OK, OK, DENIED, DENIED)),
+    Row(
+        "PATCH",
+        "/desk-teams/{first}",
+        (OK, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {"strategy": "least_loaded"},
+    ),
+    Row(
+        "PUT",
+        "/desk-teams/{first}/members/{user_dispatcher}",
+        (OK, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {"is_lead": False},
+    ),
+    Row("DELETE", "/desk-teams/{first}/members/{a1}", (NO_CONTENT, DENIED, DENIED, DENIED, DENIED)),
+    Row("GET", "/agents", (OK, OK, OK, DENIED, DENIED)),
+    Row("GET", "/agents/{a1}", (OK, OK, OK, DENIED, DENIED)),
+    Row("PATCH", "/agents/{a1}", (OK, DENIED, DENIED, DENIED, DENIED), lambda w: {"capacity": 12}),
+    # Agents set their own presence; admins anyone's.
+    Row("POST", "/agents/{user_agent}/presence", (OK, DENIED, OK, DENIED, DENIED), lambda w: {"away": True}),
+    Row("GET", "/routing-rules", (OK, OK, OK, DENIED, DENIED)),
+    Row(
+        "POST",
+        "/routing-rules",
+        (NEW, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {
+            "name": "Complaints to second line",
+            "condition": {"field": "kind", "in": ["complaint"]},
+            "actions": {"team_id": w.ids["second"]},
+        },
+    ),
+    Row(
+        "POST",
+        "/routing-rules/reorder",
+        (OK, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {"rule_ids": [w.ids["rule"]]},
+    ),
+    Row("GET", "/routing-rules/{rule}", (OK, OK, OK, DENIED, DENIED)),
+    Row("PATCH", "/routing-rules/{rule}", (OK, DENIED, DENIED, DENIED, DENIED), lambda w: {"active": False}),
+    Row("DELETE", "/routing-rules/{rule}", (NO_CONTENT, DENIED, DENIED, DENIED, DENIED)),
+    Row("GET", "/ticket-categories", (OK, OK, OK, OK, OK)),
+    Row(
+        "POST",
+        "/ticket-categories",
+        (NEW, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {"name": "Leak", "parent_id": w.ids["heating"]},
+    ),
+    Row("GET", "/ticket-categories/{heating}", (OK, OK, OK, OK, OK)),
+    Row(
+        "PATCH",
+        "/ticket-categories/{boiler}",
+        (OK, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {"skills": ["gas"]},
+    ),
+    Row("DELETE", "/ticket-categories/{unused}", (NO_CONTENT, DENIED, DENIED, DENIED, DENIED)),
+    Row("POST", "/customers/recognize", (OK, OK, OK, DENIED, DENIED), lambda w: {"phone": "0161 496 0000"}),
+    Row("GET", "/customer-contacts/review", (OK, OK, OK, DENIED, DENIED)),
+    Row(
+        "POST",
+        "/customer-contacts/{rev}/link",
+        (OK, OK, OK, DENIED, DENIED),
+        lambda w: {"customer_id": w.ids["c1"]},
+    ),
+    Row("POST", "/customer-contacts/{rev2}/confirm", (OK, OK, OK, DENIED, DENIED)),
+    Row("GET", "/customers/{c1}/profile", (OK, OK, OK, DENIED, DENIED)),
+]
+
 CELLS = [
     pytest.param(row, role, row.expected[i], id=f"{row.method} {row.path} {i}:{role}")
     for n, row in enumerate(ROWS)
@@ -291,8 +434,39 @@ def _url(path: str, ids: dict[str, int]) -> str:
     return "/api/v1" + path
 
 
+DESK_CELLS = [
+    pytest.param(row, role, row.expected[i], id=f"{row.method} {row.path} {i}:{role}")
+    for row in DESK_ROWS
+    for i, role in enumerate(ROLES)
+]
+
+
 @pytest.mark.parametrize(("row", "role", "status"), CELLS)
 def test_role_gets_exactly_the_expected_status(client, world, row, role, status):
+    _check_cell(client, world, row, role, status)
+
+
+@pytest.fixture
+def desk_world(app, world):
+    """The world with the service desk beside it (queued assignment settled before the test)."""
+    from tests.desk_factories import build_desk_world
+
+    session = app.extensions["dispatch.db"].sessions()
+    try:
+        build_desk_world(session, app, world)
+        session.commit()
+    finally:
+        session.close()
+    app.extensions["dispatch.queue"].wait_idle()
+    return world
+
+
+@pytest.mark.parametrize(("row", "role", "status"), DESK_CELLS)
+def test_desk_role_gets_exactly_the_expected_status(client, desk_world, row, role, status):
+    _check_cell(client, desk_world, row, role, status)
+
+
+def _check_cell(client: Any, world: Any, row: Row, role: str, status: int) -> None:
     url = _url(row.path, world.ids)
     headers = world.h(role)
     if row.if_match:
@@ -319,7 +493,7 @@ def test_matrix_covers_every_documented_operation(client, app):
         if method in {"get", "post", "patch", "put", "delete"}
     }
     public = {("POST", "/auth/login"), ("POST", "/auth/refresh"), ("POST", "/auth/revoke")}
-    covered = {(row.method, _template(row.path, spec)) for row in ROWS}
+    covered = {(row.method, _template(row.path, spec)) for row in ROWS + DESK_ROWS}
     assert documented - public - covered == set()
 
 

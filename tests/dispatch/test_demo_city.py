@@ -9,8 +9,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from dispatch.demo import loader
+from dispatch.access import SYSTEM
+from dispatch.customers import recognition
+from dispatch.demo import desk, loader
 from dispatch.models import Customer, Engineer, Order, Shift, Site, User
+from dispatch.routing.models import DeskTeam, DeskTeamMember
+from dispatch.tickets.models import Ticket
 from dispatch.users import service as users
 from optimizer.datasets.city import BOOKING_WINDOWS, CENTRE, HOUR, NEIGHBOURHOODS, generate_city
 
@@ -65,7 +69,8 @@ def test_loader_puts_the_city_in_the_database_with_a_login_per_role(db_session):
     db_session.commit()
     count = lambda model: db_session.scalar(select(func.count()).select_from(model))  # noqa: E731
     assert count(Order) == 50
-    assert count(Site) == count(Customer) == 44
+    assert count(Site) == 44
+    assert count(Customer) == 45  # and one unknown email sender, waiting in the desk's review queue
     assert count(Engineer) == 10
     # The same shifts on five working days (Wednesday 4 March 2031 to Tuesday 10 March), so that a
     # booking can be moved to another day.
@@ -85,7 +90,25 @@ def test_loader_puts_the_city_in_the_database_with_a_login_per_role(db_session):
             == login.role
         )
     assert loader.already_loaded(db_session)
-    assert count(User) == 5
+    assert count(User) == 5 + len(desk.EXTRA_AGENTS)
+
+
+def test_the_demo_desk_is_alive_routed_and_assigned(db_session):
+    loader.load(db_session, orders_count=50, seed=5, day=date(2031, 3, 4))
+    db_session.commit()
+    rows = db_session.execute(select(Ticket.subject, Ticket.status, Ticket.team_id, Ticket.assignee_id)).all()
+    assert len(rows) == 7
+    assert {r.status.value for r in rows} >= {"new", "pending", "resolved"}
+    assert all(r.team_id is not None for r in rows)  # every rule routes somewhere, the last one catches all
+    # All but the one escalated after it was assigned (the next periodic run assigns that one).
+    assert sum(r.assignee_id is not None for r in rows) == 6
+    leak = next(r for r in rows if "leaking" in r.subject)
+    assert db_session.get(DeskTeam, leak.team_id).code == "second-line"
+    agent = users.authenticate(db_session, email="agent@example.com", password="demo-agent-1")
+    assert agent.role.value == "agent"
+    first = db_session.scalar(select(DeskTeam).where(DeskTeam.code == "first-line"))
+    assert db_session.get(DeskTeamMember, (first.id, agent.id)).is_lead
+    assert recognition.review_queue(db_session, actor=SYSTEM).total == 1
 
 
 def test_next_working_day_skips_the_weekend():

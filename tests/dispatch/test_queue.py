@@ -216,5 +216,10 @@ def test_scheduler_once_queues_housekeeping_for_the_workers(redis_url, database_
 
     queued = Queue(f"{prefix}maintenance", connection=Redis.from_url(redis_url)).jobs
     assert [j.func_name for j in queued] == ["dispatch.tasks.jobs.housekeeping"]
-    for job in queued:
+    desk = Queue(f"{prefix}desk", connection=Redis.from_url(redis_url)).jobs
+    assert sorted(j.func_name for j in desk) == [
+        "dispatch.routing.jobs.assign_all",
+        "dispatch.routing.jobs.close_resolved",
+    ]
+    for job in queued + desk:
         job.delete()

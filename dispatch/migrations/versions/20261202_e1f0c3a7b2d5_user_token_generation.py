@@ -1,7 +1,7 @@
 """user token generation
 
 Revision ID: e1f0c3a7b2d5
-Revises: d8b3f1a2c9e4
+Revises: 303f2f21f4fc
 Create Date: 2026-12-02 00:10:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e1f0c3a7b2d5"
-down_revision: str | None = "d8b3f1a2c9e4"
+down_revision: str | None = "303f2f21f4fc"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

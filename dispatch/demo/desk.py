@@ -1,0 +1,249 @@
+"""The demo's service desk: a first-line and a second-line team with agents, categories, a few routing
+rules and a handful of tickets in different states, so the desk has something living to show."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from dispatch.access import SYSTEM, Role
+from dispatch.customers.recognition import Sender
+from dispatch.orders.models import Order
+from dispatch.routing import assign, transfers
+from dispatch.routing import service as routing
+from dispatch.routing.models import AssignmentStrategy, DeskTier
+from dispatch.tickets import categories, conversation
+from dispatch.tickets import service as tickets
+from dispatch.tickets.models import MessageKind, TicketChannel, TicketKind, TicketStatus
+from dispatch.users import service as users
+
+TZ = "Europe/London"
+WEEKDAYS = {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+EXTRA_AGENTS = (
+    ("Bo Brennan", "first"),
+    ("Cleo Ahmed", "first"),
+    ("Dara Quinn", "second"),
+    ("Eli Novak", "second"),
+)
+
+
+def load(
+    session: Session, *, agent_user_id: int, customer_ids: Sequence[int], order_ids: Sequence[int]
+) -> dict[str, int]:
+    """Teams, agents, categories, rules and tickets; the demo agent leads the first line."""
+    second = routing.create_team(
+        session,
+        actor=SYSTEM,
+        code="second-line",
+        name="Second line",
+        tier=DeskTier.SECOND_LINE,
+        strategy=AssignmentStrategy.LEAST_LOADED,
+    )
+    first = routing.create_team(
+        session,
+        actor=SYSTEM,
+        code="first-line",
+        name="First line",
+        tier=DeskTier.FIRST_LINE,
+        strategy=AssignmentStrategy.ROUND_ROBIN,
+        escalates_to_id=second.id,
+    )
+    routing.create_team(
+        session, actor=SYSTEM, code="partner-installers", name="Partner installers", tier=DeskTier.PARTNER
+    )
+    teams = {"first": first.id, "second": second.id}
+    routing.set_member(
+        session, actor=SYSTEM, team_id=first.id, user_id=agent_user_id, is_lead=True, default_time_zone=TZ
+    )
+    for i, (name, team) in enumerate(EXTRA_AGENTS):
+        user = users.create(
+            session,
+            actor=SYSTEM,
+            email=f"{name.split()[0].lower()}@desk.example.com",
+            full_name=name,
+            password=secrets.token_urlsafe(16),
+            role=Role.AGENT,
+        )
+        session.flush()
+        routing.set_member(
+            session,
+            actor=SYSTEM,
+            team_id=teams[team],
+            user_id=user.id,
+            is_lead=team == "second" and i == 2,
+            default_time_zone=TZ,
+        )
+        # One agent keeps office hours (weekdays 08:00-18:00); the others take tickets at any hour.
+        hours = WEEKDAYS if name == "Eli Novak" else None
+        routing.update_agent(
+            session,
+            actor=SYSTEM,
+            user_id=user.id,
+            changes={"working_hours": hours, "skills": ["gas"] if team == "second" else []},
+        )
+    heating = categories.create(session, actor=SYSTEM, name="Heating")
+    boiler = categories.create(session, actor=SYSTEM, name="Boiler", parent_id=heating.id, skills=["gas"])
+    plumbing = categories.create(session, actor=SYSTEM, name="Plumbing")
+    leak = categories.create(session, actor=SYSTEM, name="Leak", parent_id=plumbing.id)
+    categories.create(session, actor=SYSTEM, name="Electrical")
+    categories.create(session, actor=SYSTEM, name="Appointments")
+    billing = categories.create(session, actor=SYSTEM, name="Billing")
+    routing.create_rule(
+        session,
+        actor=SYSTEM,
+        name="Leaks are urgent, for the second line",
+        condition={"field": "subject", "words": ["leak", "leaking", "flood", "漏水"]},
+        actions={"team_id": second.id, "priority": "urgent", "category_id": leak.id, "tags": ["water"]},
+    )
+    routing.create_rule(
+        session,
+        actor=SYSTEM,
+        name="Key accounts and VIPs to the second line",
+        condition={"field": "tier", "in": ["vip", "key_account"]},
+        actions={"team_id": second.id, "priority": "high"},
+    )
+    routing.create_rule(
+        session,
+        actor=SYSTEM,
+        name="Complaints to the second line",
+        condition={"field": "kind", "in": ["complaint"]},
+        actions={"team_id": second.id, "tags": ["complaint"]},
+    )
+    routing.create_rule(
+        session,
+        actor=SYSTEM,
+        name="Everything else to the first line",
+        condition={"all": []},
+        actions={"team_id": first.id},
+    )
+    c = list(customer_ids)
+    visited = [session.get(Order, oid) for oid in order_ids[:2]]
+    about = [o.customer_id for o in visited if o is not None] or c[:2]
+    made = [
+        _open(
+            session,
+            c[0],
+            TicketKind.FAULT,
+            TicketChannel.PHONE,
+            "Boiler shows F28, no hot water",
+            "Caller says the boiler stopped this morning and shows F28.",
+            category_id=boiler.id,
+        ),
+        _open(
+            session,
+            c[1],
+            TicketKind.FAULT,
+            TicketChannel.PORTAL,
+            "Water leaking under the kitchen sink",
+            "There is water on the floor every morning.",
+        ),
+        _open(
+            session,
+            about[0],
+            TicketKind.INQUIRY,
+            TicketChannel.EMAIL,
+            "When is my engineer coming?",
+            "Hello, can you tell me the time of my visit?",
+            order_ids=order_ids[:1] if visited else (),
+        ),
+        _open(
+            session,
+            c[3],
+            TicketKind.INQUIRY,
+            TicketChannel.EMAIL,
+            "Invoice question",
+            "I was charged twice for the last visit.",
+            category_id=billing.id,
+        ),
+        _open(
+            session,
+            about[-1],
+            TicketKind.COMPLAINT,
+            TicketChannel.PHONE,
+            "Engineer left the garden gate open",
+            "The dog got out after the visit yesterday.",
+            order_ids=order_ids[1:2] if len(about) > 1 else (),
+        ),
+        _open(
+            session,
+            c[5],
+            TicketKind.VISIT_REQUEST,
+            TicketChannel.WEB_FORM,
+            "Radiators cold upstairs",
+            "Could someone come and bleed the radiators?",
+            category_id=heating.id,
+        ),
+    ]
+    stranger = tickets.create(
+        session,
+        actor=SYSTEM,
+        new=tickets.NewTicket(
+            kind=TicketKind.INQUIRY,
+            channel=TicketChannel.EMAIL,
+            subject="Do you install heat pumps?",
+            body="Hi, do you install air-source heat pumps in Stockport?",
+            sender=Sender(email="j.doe@example.net", name="Jo Doe"),
+        ),
+    )
+    made.append(stranger.id)
+    for team_id in teams.values():
+        skip: set[int] = set()
+        while (outcome := assign.assign_one(session, team_id, skip=skip)) is not None:
+            skip.add(outcome.ticket_id)  # the demo assigns in its own transaction, without the queue
+    agent = users.actor_for(users.get_or_raise(session, actor=SYSTEM, user_id=agent_user_id))
+    conversation.add_message(
+        session,
+        actor=agent,
+        ticket_id=made[0],
+        kind=MessageKind.PUBLIC_REPLY,
+        body="Sorry to hear that. Is the pressure gauge below 1 bar? We can book a visit tomorrow.",
+    )
+    tickets.change_status(
+        session, actor=agent, ticket_id=made[0], expected_version=None, status=TicketStatus.PENDING
+    )
+    conversation.add_message(
+        session,
+        actor=agent,
+        ticket_id=made[2],
+        kind=MessageKind.PUBLIC_REPLY,
+        body="Your visit is planned for tomorrow morning; you can follow it with your tracking link.",
+    )
+    tickets.change_status(
+        session, actor=agent, ticket_id=made[2], expected_version=None, status=TicketStatus.RESOLVED
+    )
+    conversation.add_message(
+        session,
+        actor=agent,
+        ticket_id=made[3],
+        kind=MessageKind.INTERNAL_NOTE,
+        body="Double charge confirmed in billing; refund needs a second-line approval.",
+    )
+    transfers.escalate(
+        session, actor=agent, ticket_id=made[3], expected_version=None, reason="refund approval"
+    )
+    return {"first": first.id, "second": second.id, "tickets": len(made)}
+
+
+def _open(
+    session: Session,
+    customer_id: int,
+    kind: TicketKind,
+    channel: TicketChannel,
+    subject: str,
+    body: str,
+    *,
+    category_id: int | None = None,
+    order_ids: Sequence[int] = (),
+) -> int:
+    new = tickets.NewTicket(
+        kind=kind,
+        channel=channel,
+        subject=subject,
+        body=body,
+        customer_id=customer_id,
+        category_id=category_id,
+        order_ids=order_ids,
+    )
+    return tickets.create(session, actor=SYSTEM, new=new).id

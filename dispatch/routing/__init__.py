@@ -1,0 +1,1 @@
+"""Routing rules, desk teams and agents, and the assignment of tickets inside a team."""

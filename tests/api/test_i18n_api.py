@@ -1,0 +1,84 @@
+"""The reader's language on API answers and pages: saved language, switch, browser, company default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api import create_app
+
+
+def _refused_dispatch(client: Any, world: Any, **headers: str) -> Any:
+    """Dispatching a new order (it must be scheduled first) is refused with a sentence."""
+    order = world.ids["o_new"]
+    etag = client.get(f"/api/v1/orders/{order}", headers=world.h("dispatcher")).headers["ETag"]
+    return client.post(
+        f"/api/v1/orders/{order}/dispatch", headers=world.h("dispatcher", **{"If-Match": etag, **headers})
+    )
+
+
+def test_api_errors_follow_the_browsers_language_and_keep_their_codes(client, world):
+    english = _refused_dispatch(client, world)
+    chinese = _refused_dispatch(client, world, **{"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
+    assert english.status_code == chinese.status_code == 409
+    assert english.json["message"].startswith("cannot dispatch an order that is new")
+    assert "无法" in chinese.json["message"]
+    assert chinese.json["status"] == "Conflict"  # codes and field names stay stable
+    assert (
+        chinese.json["errors"]
+        == english.json["errors"]
+        == {
+            "current_status": "new",
+            "target_status": "dispatched",
+        }
+    )
+
+
+def test_a_saved_language_wins_over_the_browsers(client, world):
+    saved = client.patch("/api/v1/auth/me", json={"locale": "zh-CN"}, headers=world.h("dispatcher"))
+    assert saved.status_code == 200
+    assert saved.json["locale"] == "zh_Hans"
+    assert "无法" in _refused_dispatch(client, world, **{"Accept-Language": "en"}).json["message"]
+    cleared = client.patch("/api/v1/auth/me", json={"locale": None}, headers=world.h("dispatcher"))
+    assert cleared.json["locale"] is None
+    assert _refused_dispatch(client, world).json["message"].startswith("cannot dispatch")
+
+
+def test_an_unknown_language_is_refused_with_the_choices(client, world):
+    refused = client.patch("/api/v1/auth/me", json={"locale": "tlh"}, headers=world.h("agent"))
+    assert refused.status_code == 422
+    assert "zh_Hans" in refused.json["message"]
+    assert refused.json["errors"] == {"locale": ["unknown language"]}
+
+
+def test_the_switch_sets_this_browsers_language_and_goes_back_only_to_this_site(client, world):
+    switched = client.get("/i18n/switch/zh-Hans?next=/book")
+    assert switched.status_code == 302
+    assert switched.headers["Location"] == "/book"
+    assert "lang=zh_Hans" in switched.headers["Set-Cookie"]
+    assert "无法" in _refused_dispatch(client, world).json["message"]
+    away = client.get("/i18n/switch/en?next=https://evil.example/")
+    assert away.headers["Location"] == "/"
+    assert client.get("/i18n/switch/en?next=//evil.example/").headers["Location"] == "/"
+
+
+def test_the_company_default_applies_when_the_browser_says_nothing(app_settings, clean_db):
+    app = create_app({**app_settings, "default_locale": "zh-CN"})
+    try:
+        listed = app.test_client().get("/i18n/locales.json")
+        assert listed.json["default"] == "zh_Hans"
+        assert [lang["id"] for lang in listed.json["available"]] == ["en", "zh_Hans"]
+    finally:
+        app.extensions["dispatch.db"].engine.dispose()
+
+
+def test_the_browser_catalog_answers_for_known_languages_only(client):
+    chinese = client.get("/i18n/zh-CN.json")
+    assert chinese.status_code == 200
+    assert chinese.json["locale"] == "zh_Hans"
+    assert chinese.json["nplurals"] == 1
+    assert client.get("/i18n/tlh.json").status_code == 404
+    script = client.get("/i18n/i18n.js")
+    assert script.status_code == 200
+    assert script.mimetype == "text/javascript"
+    assert b"export function _(" in script.data
+    script.close()
