@@ -1,0 +1,39 @@
+"""Builders of the SLA tests' data: calendars and policies, through the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dispatch.access import SYSTEM
+from dispatch.calendars import service as calendars
+from dispatch.calendars.business import DAYS
+from dispatch.sla import policies
+from dispatch.sla.models import SlaPolicy
+
+OFFICE = [["08:30", "12:00"], ["13:00", "18:00"]]
+HOUR = 3600
+
+
+def always_calendar(session: Session, name: str = "Always") -> int:
+    """A calendar that works around the clock in UTC (business seconds are wall seconds)."""
+    week = {d: [["00:00", "24:00"]] for d in DAYS}
+    return calendars.create(session, actor=SYSTEM, name=name, time_zone="UTC", week=week).id
+
+
+def office_calendar(
+    session: Session, name: str = "Manchester office", time_zone: str = "Europe/London"
+) -> int:
+    """Monday to Friday, 08:30-12:00 and 13:00-18:00."""
+    week = dict.fromkeys(DAYS[:5], OFFICE)
+    return calendars.create(session, actor=SYSTEM, name=name, time_zone=time_zone, week=week).id
+
+
+def policy(session: Session, calendar_id: int, name: str = "Standard", **values: Any) -> SlaPolicy:
+    """A policy; by default a catch-all with 1 h first response, 2 h next response, 8 h resolution."""
+    values.setdefault("condition", {"all": []})
+    values.setdefault("first_response_s", HOUR)
+    values.setdefault("next_response_s", 2 * HOUR)
+    values.setdefault("resolution_s", 8 * HOUR)
+    return policies.create(session, actor=SYSTEM, name=name, calendar_id=calendar_id, **values)
