@@ -37,3 +37,27 @@ def policy(session: Session, calendar_id: int, name: str = "Standard", **values:
     values.setdefault("next_response_s", 2 * HOUR)
     values.setdefault("resolution_s", 8 * HOUR)
     return policies.create(session, actor=SYSTEM, name=name, calendar_id=calendar_id, **values)
+
+
+def build_sla_world(session: Session, world: Any) -> None:
+    """Calendars and policies beside the desk world, with ids in ``world.ids``.
+
+    ``cal`` (office hours, Christmas closed) is the calendar of ``pol`` (the catch-all, last);
+    ``spare_cal`` and ``spare_pol`` (inactive) are used by nothing; the open tickets get ``pol``.
+    """
+    from datetime import date
+
+    from dispatch.calendars import service as calendars
+
+    cal = office_calendar(session)
+    calendars.set_day(
+        session, actor=SYSTEM, calendar_id=cal, expected_version=None, day=date(2026, 12, 25), intervals=[]
+    )
+    world.ids["cal"] = cal
+    world.ids.update(xmas="2026-12-25", boxing="2026-12-26")  # dates in paths, not ids
+    world.ids["spare_cal"] = always_calendar(session, "Spare")
+    world.ids["spare_pol"] = policy(
+        session, cal, "Spare", condition={"field": "kind", "in": ["complaint"]}, active=False, position=5
+    ).id
+    world.ids["pol"] = policy(session, cal, "Standard", position=10).id
+    policies.apply_to_open(session)
