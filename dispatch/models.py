@@ -1,6 +1,6 @@
 """Import every model so that the metadata is complete (Alembic and tests use this)."""
 
-import dispatch.sla.hooks  # noqa: F401 - SLA clocks follow ticket events
+import dispatch.sla.hooks
 import dispatch.tickets.hooks  # noqa: F401 - tickets react to order events (incomplete visits)
 from dispatch.attachments.models import Attachment
 from dispatch.booking.models import BookingDay, TrackingLink

@@ -23,6 +23,7 @@ from dispatch.i18n import _
 from dispatch.orders.models import Priority
 from dispatch.sla import clocks, jobs, policies, recompute
 from dispatch.sla import queue as soon
+from dispatch.sla.clocks import TicketClocks
 from dispatch.sla.models import ClockKind, SlaPolicy
 from dispatch.tasks.queue import JobQueue
 from dispatch.tickets.models import TicketStatus
@@ -506,7 +507,7 @@ class TicketClocksSchema(Schema):
     reason = fields.Method("get_reason", metadata={"type": "string"})
     clocks = fields.List(fields.Nested(ClockSchema))
 
-    def get_reason(self, found: clocks.TicketClocks) -> str:
+    def get_reason(self, found: TicketClocks) -> str:
         """Why the ticket has its policy, in a sentence."""
         match = found.match or {}
         if not match:
@@ -570,7 +571,7 @@ class SoonQuery(Schema):
 
 
 @clocks_blp.route("/tickets/<id:ticket_id>/clocks")
-class TicketClocks(View):
+class TicketClocksView(View):
     """A ticket's clocks."""
 
     @clocks_blp.response(200, TicketClocksSchema)

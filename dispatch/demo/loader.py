@@ -18,6 +18,7 @@ from dispatch.orders import service as orders
 from dispatch.orders.models import Channel, Priority
 from dispatch.shifts import service as shifts
 from dispatch.sites import service as sites
+from dispatch.sla import demo as sla_demo
 from dispatch.users import service as users
 from dispatch.users.models import User
 from optimizer.datasets.city import City, generate_city
@@ -146,6 +147,8 @@ def load(
             engineer_id=engineer_ids[first_engineer.ref] if role is Role.ENGINEER else None,
             customer_id=customer_ids[first_customer.ref] if role is Role.CUSTOMER else None,
         )
+    session.flush()
+    sla_demo.load(session)
     session.flush()
     return logins
 

@@ -158,6 +158,9 @@ def for_ticket(
     require_role(actor, STAFF, to="read a ticket's SLA clocks")
     moment = now or utcnow()
     views = []
+    known: dict[int, business.Calendar] = {}
     for clock in rows_of(session, ticket.id):
-        views.append(view(clock, calendars.business_calendar(session, clock.calendar_id), moment))
+        if clock.calendar_id not in known:
+            known[clock.calendar_id] = calendars.business_calendar(session, clock.calendar_id)
+        views.append(view(clock, known[clock.calendar_id], moment))
     return TicketClocks(ticket.id, ticket.sla_policy_id, ticket.sla_match, views)

@@ -64,13 +64,21 @@ def _actions(policy: SlaPolicy | None, clock: SlaClock, stage: str) -> list[dict
     ]
 
 
-def raise_stage(session: Session, *, clock: SlaClock, stage: str, now: datetime) -> list[dict[str, Any]]:
+def raise_stage(
+    session: Session,
+    *,
+    clock: SlaClock,
+    stage: str,
+    now: datetime,
+    ticket: Ticket | None = None,
+    policy: SlaPolicy | None = None,
+) -> list[dict[str, Any]]:
     """Mark the warning or the breach on the clock (once), record it, run the policy's actions."""
-    ticket = session.get(Ticket, clock.ticket_id)
+    ticket = ticket or session.get(Ticket, clock.ticket_id)
     assert ticket is not None
     value = now if stage == "warning" else clock.due_at
     setattr(clock, COLUMN[stage], value)
-    actions = _actions(session.get(SlaPolicy, clock.policy_id), clock, stage)
+    actions = _actions(policy or session.get(SlaPolicy, clock.policy_id), clock, stage)
     wants_notice = any(a["action"] == "notify_lead" for a in actions)
     events.record(
         session,
@@ -90,7 +98,6 @@ def raise_stage(session: Session, *, clock: SlaClock, stage: str, now: datetime)
             "actions": [a["action"] for a in actions],
         },
     )
-    session.flush()
     outcomes = []
     for action in actions:
         if action["action"] == "raise_priority":

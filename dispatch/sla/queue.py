@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from dispatch.access import STAFF, Actor, require_role
+from dispatch.calendars import business
 from dispatch.calendars import service as calendars
 from dispatch.db import utcnow
 from dispatch.errors import Invalid
@@ -90,6 +91,7 @@ def about_to_breach(
     stmt = (
         select(c, Ticket)
         .join(Ticket, Ticket.id == c.ticket_id)
+        .options(lazyload("*"))  # the ticket's row only; its team is read when shown (a few teams)
         .where(
             c.stopped_at.is_(None),
             c.due_at.is_not(None),
@@ -109,8 +111,10 @@ def about_to_breach(
     rows = session.execute(stmt.order_by(c.due_at, c.id).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [
-        Soon(ticket, clocks.view(clock, calendars.business_calendar(session, clock.calendar_id), moment))
-        for clock, ticket in rows
-    ]
+    known: dict[int, business.Calendar] = {}
+    items = []
+    for clock, ticket in rows:
+        if clock.calendar_id not in known:
+            known[clock.calendar_id] = calendars.business_calendar(session, clock.calendar_id)
+        items.append(Soon(ticket, clocks.view(clock, known[clock.calendar_id], moment)))
     return SoonPage(items, _make_cursor(rows[-1][0]) if more and rows else None)

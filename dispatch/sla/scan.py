@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from dispatch.sla import escalation
-from dispatch.sla.models import SlaClock
+from dispatch.sla.models import SlaClock, SlaPolicy
+from dispatch.tickets.models import Ticket
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,33 @@ def _locked(session: Session, stmt: Select[Any]) -> list[SlaClock]:
     return list(session.scalars(stmt))
 
 
+def _raise(session: Session, found: list[SlaClock], stage: str, now: datetime) -> None:
+    """Raise the stage on each clock, with their tickets and policies read in one query each."""
+    ticket_ids = sorted({c.ticket_id for c in found})
+    tickets = {
+        t.id: t
+        for t in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)).options(lazyload("*")))
+    }
+    policies = {
+        p.id: p
+        for p in session.scalars(select(SlaPolicy).where(SlaPolicy.id.in_({c.policy_id for c in found})))
+    }
+    for clock in found:
+        escalation.raise_stage(
+            session,
+            clock=clock,
+            stage=stage,
+            now=now,
+            ticket=tickets.get(clock.ticket_id),
+            policy=policies.get(clock.policy_id),
+        )
+
+
 def run(session: Session, *, now: datetime, limit: int = 200) -> ScanResult:
     """One pass: breaches first (a clock past its due time gets no late warning), then warnings."""
     breaches = _locked(session, breach_candidates(now, limit))
-    for clock in breaches:
-        escalation.raise_stage(session, clock=clock, stage="breach", now=now)
+    _raise(session, breaches, "breach", now)
     warnings = [c for c in _locked(session, warning_candidates(now, limit)) if c.breached_at is None]
-    for clock in warnings:
-        escalation.raise_stage(session, clock=clock, stage="warning", now=now)
+    _raise(session, warnings, "warning", now)
     session.flush()
     return ScanResult(len(breaches), len(warnings))

@@ -440,9 +440,7 @@ SLA_ROWS: list[Row] = [
         lambda w: {"intervals": [], "name": "Boxing Day"},
         True,
     ),
-    Row(
-        "DELETE", "/calendars/{cal}/days/{xmas}", (NO_CONTENT, DENIED, DENIED, DENIED, DENIED), None, True
-    ),
+    Row("DELETE", "/calendars/{cal}/days/{xmas}", (NO_CONTENT, DENIED, DENIED, DENIED, DENIED), None, True),
     Row(
         "POST",
         "/calendars/{cal}/seed",

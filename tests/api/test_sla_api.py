@@ -8,7 +8,7 @@ import pytest
 
 API = "/api/v1"
 OFFICE = [["08:30", "12:00"], ["13:00", "18:00"]]
-WEEK = {d: OFFICE for d in ("mon", "tue", "wed", "thu", "fri")}
+WEEK = dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), OFFICE)
 ALWAYS = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
@@ -30,7 +30,9 @@ def test_an_admin_seeds_english_bank_holidays_and_the_calendar_skips_them(client
     reply = _post(client, world, f"/calendars/{cal}/seed", seed, **{"If-Match": tag})
     assert reply.status_code == 200, reply.json
     assert (reply.json["source"], reply.json["added"]) == ("holidays:GB-ENG", 9)
-    days = client.get(f"{API}/calendars/{cal}/days?since=2026-04-01&until=2026-04-30", headers=world.h("agent"))
+    days = client.get(
+        f"{API}/calendars/{cal}/days?since=2026-04-01&until=2026-04-30", headers=world.h("agent")
+    )
     assert [(d["day"], d["name"], d["intervals"]) for d in days.json] == [
         ("2026-04-03", "Good Friday", []),
         ("2026-04-06", "Easter Monday", []),
@@ -60,7 +62,8 @@ def test_the_china_calendar_has_the_spring_festival_and_its_weekend_make_up_days
     assert 2027 in reply.json["years_not_covered"]  # not announced when the library was released
     days = {d["day"]: d for d in client.get(f"{API}/calendars/{cal}/days", headers=world.h("agent")).json}
     assert days["2026-02-14"]["intervals"] == [["09:00", "18:00"]]  # Saturday, worked (调休)
-    assert "春节" in days["2026-02-17"]["name"] and days["2026-02-17"]["intervals"] == []
+    assert "春节" in days["2026-02-17"]["name"]
+    assert days["2026-02-17"]["intervals"] == []
     # Friday 13 Feb 17:00 + 2 business hours: 1 h on Friday, then 1 h of the make-up Saturday.
     due = client.get(
         f"{API}/calendars/{cal}/due?start=2026-02-13T09:00:00Z&seconds=7200", headers=world.h("agent")
@@ -131,7 +134,15 @@ def _ticket(client, world, customer="c1", subject="No hot water"):
 
 def test_the_desk_sees_a_tickets_clocks_with_time_left_and_why_its_policy(client, world, app):
     cal, _tag = _calendar(client, world, "Always", "UTC", ALWAYS)
-    _policy(client, world, cal, "VIP", {"field": "tier", "in": ["vip"]}, first_response_s=900, resolution_s=4 * 3600)
+    _policy(
+        client,
+        world,
+        cal,
+        "VIP",
+        {"field": "tier", "in": ["vip"]},
+        first_response_s=900,
+        resolution_s=4 * 3600,
+    )
     _policy(client, world, cal, "Standard", first_response_s=3600, resolution_s=8 * 3600)
     client.patch(f"{API}/customers/{world.ids['c1']}", json={"tier": "vip"}, headers=world.h("agent"))
     ticket = _ticket(client, world)
@@ -140,8 +151,10 @@ def test_the_desk_sees_a_tickets_clocks_with_time_left_and_why_its_policy(client
     body = reply.json
     assert body["reason"] == "policy 1 (VIP) is the first whose condition holds"
     first = next(c for c in body["clocks"] if c["kind"] == "first_response")
-    assert first["state"] == "running" and first["target_s"] == 900
-    assert 890 <= first["business_seconds_left"] <= 900 and 890 <= first["wall_seconds_left"] <= 900
+    assert first["state"] == "running"
+    assert first["target_s"] == 900
+    assert 890 <= first["business_seconds_left"] <= 900
+    assert 890 <= first["wall_seconds_left"] <= 900
     reply = _post(client, world, f"/tickets/{ticket['id']}/messages", {"body": "On it"}, role="agent")
     assert reply.status_code == 201
     clocks = client.get(f"{API}/tickets/{ticket['id']}/clocks", headers=world.h("agent")).json["clocks"]
@@ -151,7 +164,9 @@ def test_the_desk_sees_a_tickets_clocks_with_time_left_and_why_its_policy(client
 
 def test_the_about_to_breach_queue_lists_the_nearest_dues_first_one_row_per_ticket(client, world):
     cal, _tag = _calendar(client, world, "Always", "UTC", ALWAYS)
-    _policy(client, world, cal, "VIP", {"field": "tier", "in": ["vip"]}, first_response_s=600, resolution_s=1800)
+    _policy(
+        client, world, cal, "VIP", {"field": "tier", "in": ["vip"]}, first_response_s=600, resolution_s=1800
+    )
     _policy(client, world, cal, "Standard", first_response_s=1200, resolution_s=7200)
     slow = _ticket(client, world, "c2", "Standard one")
     client.patch(f"{API}/customers/{world.ids['c1']}", json={"tier": "vip"}, headers=world.h("agent"))
@@ -167,9 +182,11 @@ def test_the_about_to_breach_queue_lists_the_nearest_dues_first_one_row_per_tick
     page = client.get(f"{API}/sla/about-to-breach?within_minutes=30&limit=1", headers=world.h("agent")).json
     assert [r["ticket"]["id"] for r in page["items"]] == [fast["id"]]
     rest = client.get(
-        f"{API}/sla/about-to-breach?within_minutes=30&limit=1&cursor={page['next_cursor']}", headers=world.h("agent")
+        f"{API}/sla/about-to-breach?within_minutes=30&limit=1&cursor={page['next_cursor']}",
+        headers=world.h("agent"),
     ).json
-    assert [r["ticket"]["id"] for r in rest["items"]] == [slow["id"]] and rest["next_cursor"] is None
+    assert [r["ticket"]["id"] for r in rest["items"]] == [slow["id"]]
+    assert rest["next_cursor"] is None
     bad = client.get(f"{API}/sla/about-to-breach?cursor=yesterday", headers=world.h("agent"))
     assert bad.status_code == 422
 
@@ -188,7 +205,9 @@ def test_a_start_far_away_or_a_huge_duration_is_a_422_not_a_crash(client, world)
         assert client.get(f"{API}/calendars/{cal}/due?{query}", headers=world.h("agent")).status_code == 422
     far = datetime(2099, 12, 31, tzinfo=UTC) - timedelta(days=1)
     reply = client.get(
-        f"{API}/calendars/{cal}/due", query_string={"start": far.isoformat(), "seconds": 315_000_000}, headers=world.h("agent")
+        f"{API}/calendars/{cal}/due",
+        query_string={"start": far.isoformat(), "seconds": 315_000_000},
+        headers=world.h("agent"),
     )
     assert reply.status_code == 200
     assert reply.json["due"] > "2100"
