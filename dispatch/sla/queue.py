@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session, aliased, lazyload
+from sqlalchemy.orm import Session, aliased, joinedload, lazyload
 
 from dispatch.access import STAFF, Actor, require_role
 from dispatch.calendars import business
@@ -91,7 +91,7 @@ def about_to_breach(
     stmt = (
         select(c, Ticket)
         .join(Ticket, Ticket.id == c.ticket_id)
-        .options(lazyload("*"))  # the ticket's row only; its team is read when shown (a few teams)
+        .options(lazyload("*"), joinedload(Ticket.team).lazyload("*"))  # the ticket's row and its team only
         .where(
             c.stopped_at.is_(None),
             c.due_at.is_not(None),
