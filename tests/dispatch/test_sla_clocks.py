@@ -442,3 +442,25 @@ def test_without_policies_tickets_are_left_alone(desk):
     assert not [a for a in actions if a.startswith("sla.")]
     assert session.scalars(select(SlaClock)).all() == []
     assert session.scalar(select(Ticket.sla_policy_id).where(Ticket.id == ticket.id)) is None
+
+
+def test_the_rebuild_command_finds_a_row_that_drifted_from_the_log_and_mends_it(desk, clock, database_url):
+    from click.testing import CliRunner
+
+    from dispatch.cli import main
+    from tests.conftest import TEST_SECRET
+
+    session, world, _d = desk
+    policy(session, always_calendar(session))
+    ticket = open_ticket(session, world.ids["c1"])
+    _clocks(session, ticket.id)["resolution"].due_at = MONDAY + timedelta(days=30)  # a cache gone wrong
+    session.commit()
+    env = {"DISPATCH_ENV": "test", "DISPATCH_DATABASE_URL": database_url, "DISPATCH_SECRET_KEY": TEST_SECRET}
+    checked = CliRunner().invoke(main, ["sla", "rebuild", "--check"], env=env)
+    assert checked.exit_code == 1
+    assert f"ticket {ticket.id}: resolution.due_at" in checked.output
+    mended = CliRunner().invoke(main, ["sla", "rebuild"], env=env)
+    assert mended.exit_code == 0, mended.output
+    assert CliRunner().invoke(main, ["sla", "rebuild", "--check"], env=env).exit_code == 0
+    session.expire_all()
+    assert _clocks(session, ticket.id)["resolution"].due_at == MONDAY + timedelta(hours=8)
