@@ -66,6 +66,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     customer_pages.init_app(app)
     worker.init_app(app, settings)
     desk.init_app(app)
+    resources.sla.init_app(app)
     pwa.init_app(app)
     security.init_app(app)
     limits.init_app(app, settings)  # after the views it limits are registered

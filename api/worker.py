@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from api.database import Database
 from dispatch.config import Settings
 from dispatch.routing import jobs as desk_jobs
+from dispatch.sla import jobs as sla_jobs
 from dispatch.tasks.jobs import HOUSEKEEPING_EVERY_S, housekeeping
 from dispatch.tasks.queue import InProcessQueue, JobQueue, RQQueue
 
@@ -27,6 +28,7 @@ def init_app(app: Flask, settings: Settings) -> None:
             in_process.repeat(
                 desk_jobs.assign_all, every_s=desk_jobs.SWEEP_EVERY_S, queue_name=desk_jobs.QUEUE
             )
+            in_process.repeat(sla_jobs.scan_clocks, every_s=sla_jobs.SCAN_EVERY_S, queue_name=sla_jobs.QUEUE)
             in_process.repeat(
                 functools.partial(desk_jobs.close_resolved, settings.ticket_auto_close_hours),
                 every_s=HOUSEKEEPING_EVERY_S,

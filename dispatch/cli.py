@@ -180,6 +180,7 @@ def scheduler(once: bool) -> None:
     from rq.cron import CronScheduler
 
     from dispatch.routing import jobs as desk
+    from dispatch.sla import jobs as sla
     from dispatch.tasks import jobs
 
     settings = _settings()
@@ -190,6 +191,7 @@ def scheduler(once: bool) -> None:
     connection = Redis.from_url(settings.redis_url)
     queue_name = settings.queue_prefix + "maintenance"
     desk_queue = settings.queue_prefix + desk.QUEUE
+    sla_queue = settings.queue_prefix + sla.QUEUE
     close_args = (settings.ticket_auto_close_hours,)
     if once:
         job = Queue(queue_name, connection=connection).enqueue(jobs.housekeeping, job_timeout=600)
@@ -197,8 +199,11 @@ def scheduler(once: bool) -> None:
         close = Queue(desk_queue, connection=connection).enqueue(
             desk.close_resolved, *close_args, job_timeout=600
         )
+        sla_scan = Queue(sla_queue, connection=connection).enqueue(sla.scan_clocks, job_timeout=600)
         click.echo(f"queued housekeeping ({job.id}) on {queue_name}; assignment ({sweep.id}) and")
-        click.echo(f"closing of resolved tickets ({close.id}) on {desk_queue}")
+        click.echo(
+            f"closing of resolved tickets ({close.id}) on {desk_queue}; the SLA scan ({sla_scan.id}) on {sla_queue}"
+        )
         return
     cron = CronScheduler(connection=connection, name=f"dispatch-{settings.queue_prefix or 'default'}")
     cron.register(
@@ -212,9 +217,10 @@ def scheduler(once: bool) -> None:
         interval=jobs.HOUSEKEEPING_EVERY_S,
         job_timeout=600,
     )
+    cron.register(sla.scan_clocks, queue_name=sla_queue, interval=sla.SCAN_EVERY_S, job_timeout=600)
     click.echo(
         f"scheduler on {_safe_url(settings.redis_url)}: housekeeping every {jobs.HOUSEKEEPING_EVERY_S} s, "
-        f"ticket assignment every {desk.SWEEP_EVERY_S} s"
+        f"ticket assignment every {desk.SWEEP_EVERY_S} s, the SLA scan every {sla.SCAN_EVERY_S} s"
     )
     cron.start()  # type: ignore[no-untyped-call]
 
@@ -252,6 +258,15 @@ def create_user(email: str, full_name: str, role: str, password: str) -> None:
         session.commit()
         click.echo(f"created {role} {user.email} (user {user.id})")
 
+
+def _register_domain_commands() -> None:
+    from dispatch.sla.cli import calendars_group, sla
+
+    main.add_command(sla)
+    main.add_command(calendars_group)
+
+
+_register_domain_commands()
 
 if __name__ == "__main__":
     sys.exit(main())

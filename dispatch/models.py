@@ -1,8 +1,10 @@
 """Import every model so that the metadata is complete (Alembic and tests use this)."""
 
+import dispatch.sla.hooks
 import dispatch.tickets.hooks  # noqa: F401 - tickets react to order events (incomplete visits)
 from dispatch.attachments.models import Attachment
 from dispatch.booking.models import BookingDay, TrackingLink
+from dispatch.calendars.models import BusinessCalendar, CalendarDay
 from dispatch.catalog.models import ServiceType, Skill
 from dispatch.customers.models import Customer, CustomerContact
 from dispatch.db import Base
@@ -15,6 +17,7 @@ from dispatch.positions.models import EngineerPosition
 from dispatch.routing.models import DeskAgent, DeskTeam, DeskTeamMember, RoutingRule
 from dispatch.shifts.models import Shift
 from dispatch.sites.models import Site
+from dispatch.sla.models import SlaClock, SlaPolicy
 from dispatch.tickets.models import Ticket, TicketAttachment, TicketCategory, TicketMessage, TicketOrder
 from dispatch.users.models import RevokedToken, User
 from dispatch.visits.models import VisitNote
@@ -23,6 +26,8 @@ __all__ = [
     "Attachment",
     "Base",
     "BookingDay",
+    "BusinessCalendar",
+    "CalendarDay",
     "Customer",
     "CustomerContact",
     "DeskAgent",
@@ -44,6 +49,8 @@ __all__ = [
     "Shift",
     "Site",
     "Skill",
+    "SlaClock",
+    "SlaPolicy",
     "Team",
     "Ticket",
     "TicketAttachment",

@@ -18,6 +18,7 @@ from api.resources import (
     plans,
     shifts,
     sites,
+    sla,
     tickets,
     users,
     visits,
@@ -51,5 +52,8 @@ def register(api: Api) -> None:
         desk.rules_blp,
         desk.categories_blp,
         desk.contacts_blp,
+        sla.calendars_blp,
+        sla.policies_blp,
+        sla.clocks_blp,
     ):
         api.register_blueprint(blp)

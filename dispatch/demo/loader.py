@@ -19,6 +19,7 @@ from dispatch.orders import service as orders
 from dispatch.orders.models import Channel, Priority
 from dispatch.shifts import service as shifts
 from dispatch.sites import service as sites
+from dispatch.sla import demo as sla_demo
 from dispatch.users import service as users
 from dispatch.users.models import User
 from optimizer.datasets.city import City, generate_city
@@ -178,6 +179,8 @@ def load(
         customer_ids=[customer_ids[c.ref] for c in city.customers],
         order_ids=order_ids,
     )
+    session.flush()
+    sla_demo.load(session)
     session.flush()
     return logins
 

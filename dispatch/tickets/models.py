@@ -139,6 +139,8 @@ class Ticket(Timestamps, Base):
     """Why the rule matched: the rule's name and each condition that held, with the ticket's value."""
     sla_policy_id: Mapped[int | None]
     """The SLA policy chosen for the ticket (a rule can set it; the SLA package owns the policies)."""
+    sla_match: Mapped[dict[str, Any] | None]
+    """Why the ticket has its SLA policy: by order (the conditions that held), a rule, or by hand."""
     first_response_at: Mapped[datetime | None]
     """When the first public agent reply the customer can see was written (SLA first response)."""
     awaiting_message_id: Mapped[int | None]

@@ -420,6 +420,80 @@ DESK_ROWS: list[Row] = [
     Row("GET", "/customers/{c1}/profile", (OK, OK, OK, DENIED, DENIED)),
 ]
 
+# Business calendars, SLA policies and clocks: see tests.sla_factories.build_sla_world.
+SLA_ROWS: list[Row] = [
+    Row("GET", "/calendars", (OK, OK, OK, DENIED, DENIED)),
+    Row(
+        "POST",
+        "/calendars",
+        (NEW, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {"name": "Shanghai", "time_zone": "Asia/Shanghai", "week": {"mon": [["09:00", "18:00"]]}},
+    ),
+    Row("GET", "/calendars/{cal}", (OK, OK, OK, DENIED, DENIED)),
+    Row(
+        "PATCH",
+        "/calendars/{cal}",
+        (OK, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {"description": "HQ"},
+        True,
+    ),
+    Row("DELETE", "/calendars/{spare_cal}", (NO_CONTENT, DENIED, DENIED, DENIED, DENIED), None, True),
+    Row("GET", "/calendars/{cal}/days", (OK, OK, OK, DENIED, DENIED)),
+    Row(
+        "PUT",
+        "/calendars/{cal}/days/{boxing}",
+        (OK, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {"intervals": [], "name": "Boxing Day"},
+        True,
+    ),
+    Row("DELETE", "/calendars/{cal}/days/{xmas}", (NO_CONTENT, DENIED, DENIED, DENIED, DENIED), None, True),
+    Row(
+        "POST",
+        "/calendars/{cal}/seed",
+        (OK, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {
+            "source": "holidays",
+            "country": "GB",
+            "subdiv": "ENG",
+            "from_year": 2026,
+            "to_year": 2026,
+        },
+        True,
+    ),
+    Row("GET", "/calendars/{cal}/due?start=2026-06-01T09:00:00Z&seconds=3600", (OK, OK, OK, DENIED, DENIED)),
+    Row("GET", "/sla-policies", (OK, OK, OK, DENIED, DENIED)),
+    Row(
+        "POST",
+        "/sla-policies",
+        (NEW, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {
+            "name": "VIP",
+            "position": 1,
+            "condition": {"field": "tier", "in": ["vip"]},
+            "calendar_id": w.ids["cal"],
+            "first_response_s": 900,
+        },
+    ),
+    Row(
+        "POST",
+        "/sla-policies/reorder",
+        (OK, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {"policy_ids": [w.ids["spare_pol"], w.ids["pol"]]},
+    ),
+    Row("GET", "/sla-policies/{pol}", (OK, OK, OK, DENIED, DENIED)),
+    Row(
+        "PATCH",
+        "/sla-policies/{pol}",
+        (OK, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {"warn_percent": 75},
+        True,
+    ),
+    Row("DELETE", "/sla-policies/{spare_pol}", (NO_CONTENT, DENIED, DENIED, DENIED, DENIED), None, True),
+    Row("GET", "/tickets/{t1}/clocks", (OK, OK, OK, DENIED, DENIED)),
+    Row("GET", "/tickets/{t2}/clocks", (OK, OK, OK, HIDDEN, HIDDEN)),
+    Row("GET", "/sla/about-to-breach?within_minutes=600", (OK, OK, OK, DENIED, DENIED)),
+]
+
 CELLS = [
     pytest.param(row, role, row.expected[i], id=f"{row.method} {row.path} {i}:{role}")
     for n, row in enumerate(ROWS)
@@ -466,6 +540,32 @@ def test_desk_role_gets_exactly_the_expected_status(client, desk_world, row, rol
     _check_cell(client, desk_world, row, role, status)
 
 
+SLA_CELLS = [
+    pytest.param(row, role, row.expected[i], id=f"{row.method} {row.path} {i}:{role}")
+    for row in SLA_ROWS
+    for i, role in enumerate(ROLES)
+]
+
+
+@pytest.fixture
+def sla_world(app, desk_world):
+    """The desk world with business calendars and SLA policies (the open tickets timed by one)."""
+    from tests.sla_factories import build_sla_world
+
+    session = app.extensions["dispatch.db"].sessions()
+    try:
+        build_sla_world(session, desk_world)
+        session.commit()
+    finally:
+        session.close()
+    return desk_world
+
+
+@pytest.mark.parametrize(("row", "role", "status"), SLA_CELLS)
+def test_sla_role_gets_exactly_the_expected_status(client, sla_world, row, role, status):
+    _check_cell(client, sla_world, row, role, status)
+
+
 def _check_cell(client: Any, world: Any, row: Row, role: str, status: int) -> None:
     url = _url(row.path, world.ids)
     headers = world.h(role)
@@ -493,7 +593,7 @@ def test_matrix_covers_every_documented_operation(client, app):
         if method in {"get", "post", "patch", "put", "delete"}
     }
     public = {("POST", "/auth/login"), ("POST", "/auth/refresh"), ("POST", "/auth/revoke")}
-    covered = {(row.method, _template(row.path, spec)) for row in ROWS + DESK_ROWS}
+    covered = {(row.method, _template(row.path, spec)) for row in ROWS + DESK_ROWS + SLA_ROWS}
     assert documented - public - covered == set()
 
 

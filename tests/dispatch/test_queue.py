@@ -221,5 +221,7 @@ def test_scheduler_once_queues_housekeeping_for_the_workers(redis_url, database_
         "dispatch.routing.jobs.assign_all",
         "dispatch.routing.jobs.close_resolved",
     ]
-    for job in queued + desk:
+    sla = Queue(f"{prefix}sla", connection=Redis.from_url(redis_url)).jobs
+    assert [j.func_name for j in sla] == ["dispatch.sla.jobs.scan_clocks"]
+    for job in queued + desk + sla:
         job.delete()

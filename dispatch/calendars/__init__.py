@@ -1,0 +1,1 @@
+"""Business calendars: working hours per weekday, a time zone, holidays and make-up working days."""

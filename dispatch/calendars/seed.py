@@ -1,0 +1,77 @@
+"""Holidays and make-up working days from kept libraries: ``holidays`` (any country it knows, with
+its subdivisions) and ``chinese-calendar`` (mainland China's holidays and its weekend working days,
+调休, as the State Council announces them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+SOURCES = ("holidays", "chinese_calendar")
+
+
+class UnknownRegion(ValueError):
+    """The library does not know the country or subdivision asked for."""
+
+
+@dataclass(frozen=True)
+class SeedDay:
+    """One dated override a library gives: closed (no intervals) or a make-up working day."""
+
+    day: date
+    name: str
+    intervals: list[list[str]]
+
+
+@dataclass
+class Seeded:
+    """What a library gives for a range of years, and which years it does not know yet."""
+
+    source: str
+    days: list[SeedDay] = field(default_factory=list)
+    years_not_covered: list[int] = field(default_factory=list)
+
+
+def from_holidays(country: str, subdiv: str | None, years: Sequence[int], workday: list[list[str]]) -> Seeded:
+    """Public holidays of a country (and subdivision) from ``holidays``; weekend working days it lists too."""
+    import holidays
+
+    supported = holidays.list_supported_countries()
+    code = country.upper()
+    if code not in supported:
+        raise UnknownRegion(f"the holidays library does not know country {country!r}")
+    if subdiv is not None and subdiv.upper() not in [s.upper() for s in supported[code]]:
+        raise UnknownRegion(
+            f"{code} has no subdivision {subdiv!r}; known: {', '.join(supported[code]) or 'none'}"
+        )
+    found = holidays.country_holidays(code, subdiv=subdiv.upper() if subdiv else None, years=list(years))
+    source = f"holidays:{code}" + (f"-{subdiv.upper()}" if subdiv else "")
+    result = Seeded(source)
+    result.days = [SeedDay(day, str(name), []) for day, name in sorted(found.items()) if day.year in years]
+    for day in sorted(getattr(found, "weekend_workdays", ())):
+        if day.year in years:
+            result.days.append(SeedDay(day, "Working day (make-up)", workday))
+    result.days.sort(key=lambda d: d.day)
+    return result
+
+
+def from_chinese_calendar(years: Sequence[int], workday: list[list[str]]) -> Seeded:
+    """Mainland China's statutory holidays and make-up working days (调休) from ``chinese-calendar``."""
+    import chinese_calendar
+    from chinese_calendar.constants import Holiday
+
+    chinese = {h.value: h.chinese for h in Holiday}
+    known = {d.year for d in chinese_calendar.holidays}
+    result = Seeded("chinese_calendar")
+    result.years_not_covered = [y for y in years if y not in known]
+    for day, name in sorted(chinese_calendar.holidays.items()):
+        if day.year in years:
+            result.days.append(SeedDay(day, f"{chinese.get(name, name)} {name}", []))
+    for day, name in sorted(chinese_calendar.workdays.items()):
+        if day.year in years and day.weekday() >= 5:
+            result.days.append(
+                SeedDay(day, f"{chinese.get(name, name)}调休 {name} (make-up working day)", workday)
+            )
+    result.days.sort(key=lambda d: d.day)
+    return result
