@@ -43,6 +43,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
         guards,
         i18n,
         limits,
+        notifications,
         openapi,
         pages,
         pwa,
@@ -67,6 +68,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     worker.init_app(app, settings)
     desk.init_app(app)
     resources.sla.init_app(app)
+    notifications.init_app(app, settings)
     pwa.init_app(app)
     security.init_app(app)
     limits.init_app(app, settings)  # after the views it limits are registered

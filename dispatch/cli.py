@@ -100,6 +100,10 @@ def demo(host: str, port: int, orders_count: int) -> None:
     click.echo(f"  OpenAPI:      {base}/api/openapi.json")
     click.echo(f"  Database:     {_safe_url(settings.database_url)}")
     click.echo("  Worker:       in-process" if not settings.redis_url else "  Worker:       RQ on Redis")
+    if settings.email_backend == "file":
+        click.echo(
+            f"  Email:        written to {settings.mail_outbox_folder} (set DISPATCH_SMTP_HOST to send)"
+        )
     _print_logins(logins)
     click.echo("Press Ctrl+C to stop.")
     _serve(settings, host, port, workers=1)
@@ -165,10 +169,29 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
         )
     runtime.configure(settings)
     connection = Redis.from_url(settings.redis_url)
+    _wire_notifications(settings)
     names = queues or QUEUES
     prefixed = [settings.queue_prefix + n for n in names]
     click.echo(f"worker on {_safe_url(settings.redis_url)}, queues: {', '.join(prefixed)}")
     Worker([Queue(n, connection=connection) for n in prefixed], connection=connection).work(burst=burst)
+
+
+def _wire_notifications(settings: Settings) -> None:
+    """Committed outbox rows of this process go to the ``notifications`` queue (or wait for the sweeper)."""
+    from dispatch.notifications import jobs as notification_jobs
+    from dispatch.notifications import wiring
+    from dispatch.tasks.queue import RQQueue
+
+    enqueue = None
+    if settings.redis_url:
+        rq = RQQueue(settings.redis_url, prefix=settings.queue_prefix)
+
+        def enqueue(notification_id: int) -> None:
+            rq.enqueue(
+                notification_jobs.deliver, notification_id, queue_name=notification_jobs.QUEUE, timeout_s=300
+            )
+
+    wiring.install(None, wiring.Wiring(settings=settings, enqueue=enqueue))
 
 
 @main.command()
@@ -179,6 +202,9 @@ def scheduler(once: bool) -> None:
     from rq import Queue
     from rq.cron import CronScheduler
 
+    from dispatch.mail import jobs as mail_jobs
+    from dispatch.notifications import delivery
+    from dispatch.notifications import jobs as notification_jobs
     from dispatch.routing import jobs as desk
     from dispatch.sla import jobs as sla
     from dispatch.tasks import jobs
@@ -204,6 +230,13 @@ def scheduler(once: bool) -> None:
         click.echo(
             f"closing of resolved tickets ({close.id}) on {desk_queue}; the SLA scan ({sla_scan.id}) on {sla_queue}"
         )
+        outbox = Queue(settings.queue_prefix + notification_jobs.QUEUE, connection=connection).enqueue(
+            notification_jobs.sweep, job_timeout=600
+        )
+        click.echo(f"notification sweep ({outbox.id}) on {settings.queue_prefix + notification_jobs.QUEUE}")
+        if settings.imap_host:
+            fetch = Queue(desk_queue, connection=connection).enqueue(mail_jobs.fetch, job_timeout=600)
+            click.echo(f"mail fetch ({fetch.id}) on {desk_queue}")
         return
     cron = CronScheduler(connection=connection, name=f"dispatch-{settings.queue_prefix or 'default'}")
     cron.register(
@@ -218,11 +251,113 @@ def scheduler(once: bool) -> None:
         job_timeout=600,
     )
     cron.register(sla.scan_clocks, queue_name=sla_queue, interval=sla.SCAN_EVERY_S, job_timeout=600)
+    cron.register(
+        notification_jobs.sweep,
+        queue_name=settings.queue_prefix + notification_jobs.QUEUE,
+        interval=delivery.SWEEP_EVERY_S,
+        job_timeout=600,
+    )
+    if settings.imap_host:
+        cron.register(
+            mail_jobs.fetch, queue_name=desk_queue, interval=settings.mail_fetch_every_s, job_timeout=600
+        )
     click.echo(
         f"scheduler on {_safe_url(settings.redis_url)}: housekeeping every {jobs.HOUSEKEEPING_EVERY_S} s, "
         f"ticket assignment every {desk.SWEEP_EVERY_S} s, the SLA scan every {sla.SCAN_EVERY_S} s"
+        f", notification sweep every {delivery.SWEEP_EVERY_S} s"
+        + (f", mail fetch every {settings.mail_fetch_every_s} s" if settings.imap_host else "")
     )
     cron.start()  # type: ignore[no-untyped-call]
+
+
+@main.command("mail-fetch")
+@click.option(
+    "--once", is_flag=True, help="fetch once and exit (without it: every DISPATCH_MAIL_FETCH_EVERY_S)"
+)
+def mail_fetch(once: bool) -> None:
+    """Take new mail from the IMAP mailboxes onto the desk (DISPATCH_IMAP_*)."""
+    from dispatch.attachments.storage import LocalBlobStore
+    from dispatch.db import make_engine, make_session_factory
+    from dispatch.mail import fetch
+
+    settings = _settings()
+    if not settings.imap_host:
+        raise click.ClickException(
+            "set DISPATCH_IMAP_HOST (and DISPATCH_IMAP_USERNAME / _PASSWORD) to fetch mail"
+        )
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    _wire_notifications(settings)
+    store = LocalBlobStore(settings.attachments_folder)
+    try:
+        _fetch_loop(fetch, sessions, store, settings, once=once)
+    finally:
+        engine.dispose()
+
+
+def _fetch_loop(fetch: Any, sessions: Any, store: Any, settings: Settings, *, once: bool) -> None:
+    import time
+
+    while True:
+        try:
+            results = fetch.fetch_all(sessions, store, settings)
+        except Exception as exc:  # the server is down or refuses us: say so, try again later
+            if once:
+                raise click.ClickException(f"mail fetch failed: {type(exc).__name__}: {exc}") from exc
+            click.echo(f"mail fetch failed: {type(exc).__name__}: {exc}", err=True)
+            results = []
+        for result in results:
+            outcomes = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(result.outcomes.items()))
+            click.echo(
+                f"{result.mailbox}: {result.fetched} messages in {result.seconds:.1f} s ({outcomes or 'nothing new'})"
+            )
+        if once:
+            return
+        time.sleep(settings.mail_fetch_every_s)
+
+
+@main.group()
+def webhooks() -> None:
+    """Webhook endpoints and their calls."""
+
+
+@webhooks.command("replay")
+@click.option(
+    "--since", required=True, help="ISO date or time (UTC unless it says otherwise), e.g. 2026-12-01T08:00"
+)
+@click.option("--endpoint", "endpoint_id", type=int, help="only this endpoint's calls")
+@click.option("--failed", "failed_only", is_flag=True, help="only calls that failed for good")
+def webhooks_replay(since: str, endpoint_id: int | None, failed_only: bool) -> None:
+    """Send webhook calls made since a moment again, with the same webhook-id (the worker sends them)."""
+    from datetime import UTC, datetime
+
+    from dispatch.access import SYSTEM
+    from dispatch.db import make_engine, make_session_factory
+    from dispatch.errors import DomainError
+    from dispatch.notifications import webhooks as hooks
+
+    try:
+        moment = datetime.fromisoformat(since)
+    except ValueError as exc:
+        raise click.BadParameter(f"{since!r} is not an ISO date or time", param_hint="--since") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    settings = _settings()
+    _wire_notifications(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            try:
+                ids = hooks.replay(
+                    session, actor=SYSTEM, since=moment, endpoint_id=endpoint_id, failed_only=failed_only
+                )
+            except DomainError as exc:
+                raise click.ClickException(str(exc.message)) from exc
+            session.commit()
+    finally:
+        engine.dispose()  # no pooled connection left behind (the command may run inside another process)
+    where = "queued for the worker" if settings.redis_url else "left for the sweeper of the running service"
+    click.echo(f"{len(ids)} webhook calls since {moment.isoformat()} {where}")
 
 
 @main.command("create-user")

@@ -14,6 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENVIRONMENTS = ("production", "development", "demo", "test")
+SECURITY = ("ssl", "starttls", "none")
+"""How the mail connections are protected: TLS from the start, STARTTLS, or not at all (loopback only)."""
 
 
 class ConfigError(RuntimeError):
@@ -66,6 +68,27 @@ class Settings:
     company_phone: str = ""
     ticket_auto_close_hours: int = 72
     phone_region: str = "GB"
+    public_url: str = "http://127.0.0.1:5000"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_s: float = 20.0
+    mail_from: str = ""
+    support_address: str = "support@example.com"
+    mail_outbox_path: str = ""
+    imap_host: str = ""
+    imap_port: int = 993
+    imap_security: str = "ssl"
+    imap_username: str = ""
+    imap_password: str = ""
+    imap_mailboxes: str = "INBOX"
+    mail_fetch_every_s: int = 60
+    notify_eta_margin_minutes: int = 30
+    notification_max_attempts: int = 8
+    notification_retry_base_s: int = 30
+    webhook_timeout_s: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -81,6 +104,20 @@ class Settings:
             if name not in values and environ.get(name.upper()):
                 values[name] = environ[name.upper()]
         return cls(**values)
+
+    @property
+    def email_backend(self) -> str:
+        """``smtp`` when a server is set; ``file`` (a folder of .eml files) in demo and development; else ``off``."""
+        if self.smtp_host:
+            return "smtp"
+        return "file" if self.env in ("demo", "development") else "off"
+
+    @property
+    def mail_outbox_folder(self) -> Path:
+        """Where the ``file`` email backend writes outgoing mail (``mail-outbox`` in the instance folder)."""
+        if self.mail_outbox_path:
+            return Path(self.mail_outbox_path).resolve()
+        return self.instance_path / "mail-outbox"
 
     @property
     def attachments_folder(self) -> Path:
@@ -132,6 +169,11 @@ class Settings:
                 f"DISPATCH_DEFAULT_LOCALE must be one of {', '.join(i18n.available_locales())}, "
                 f"not {self.default_locale!r}"
             )
+        for name, value in (("smtp_security", self.smtp_security), ("imap_security", self.imap_security)):
+            if value not in SECURITY:
+                raise ConfigError(
+                    f"DISPATCH_{name.upper()} must be one of {', '.join(SECURITY)}, not {value!r}"
+                )
         result = replace(self, default_locale=locale)
         if not result.database_url:
             result = replace(result, database_url=f"sqlite:///{result.instance_path / 'dispatch.db'}")

@@ -1,5 +1,6 @@
 """Import every model so that the metadata is complete (Alembic and tests use this)."""
 
+import dispatch.notifications.hooks  # ticket changes tell the customer and the agent (event subscribers)
 import dispatch.sla.hooks
 import dispatch.tickets.hooks  # noqa: F401 - tickets react to order events (incomplete visits)
 from dispatch.attachments.models import Attachment
@@ -11,6 +12,8 @@ from dispatch.db import Base
 from dispatch.engineers.models import Engineer, Team
 from dispatch.events.models import Event
 from dispatch.idempotency.models import IdempotencyKey
+from dispatch.mail.models import InboundAttachment, InboundMail, MailboxState
+from dispatch.notifications.models import DeliveryAttempt, Notification, WebhookEndpoint
 from dispatch.orders.models import Order, OrderTimeWindow
 from dispatch.planning.models import Plan, PlanRoute, PlanStop, PlanUnassigned
 from dispatch.positions.models import EngineerPosition
@@ -30,6 +33,7 @@ __all__ = [
     "CalendarDay",
     "Customer",
     "CustomerContact",
+    "DeliveryAttempt",
     "DeskAgent",
     "DeskTeam",
     "DeskTeamMember",
@@ -37,6 +41,10 @@ __all__ = [
     "EngineerPosition",
     "Event",
     "IdempotencyKey",
+    "InboundAttachment",
+    "InboundMail",
+    "MailboxState",
+    "Notification",
     "Order",
     "OrderTimeWindow",
     "Plan",
@@ -60,4 +68,5 @@ __all__ = [
     "TrackingLink",
     "User",
     "VisitNote",
+    "WebhookEndpoint",
 ]

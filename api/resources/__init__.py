@@ -14,6 +14,7 @@ from api.resources import (
     engineers,
     events,
     live_day,
+    notifications,
     orders,
     plans,
     shifts,
@@ -55,5 +56,8 @@ def register(api: Api) -> None:
         sla.calendars_blp,
         sla.policies_blp,
         sla.clocks_blp,
+        notifications.notifications_blp,
+        notifications.webhooks_blp,
+        notifications.mail_blp,
     ):
         api.register_blueprint(blp)

@@ -128,7 +128,8 @@ class PublishPlan(View):
     )
     def post(self, plan_id: int) -> Plan:
         """Make the routes the engineers' day: orders dispatched with start and sequence."""
-        return planning.publish(database.session(), actor=actor(), plan_id=plan_id)
+        margin_s = current_app.config["DISPATCH"].notify_eta_margin_minutes * 60
+        return planning.publish(database.session(), actor=actor(), plan_id=plan_id, eta_margin_s=margin_s)
 
 
 @blp.route("/<id:plan_id>/moves")

@@ -24,6 +24,7 @@ from dispatch.booking.slots import Policy, Slot, candidate_windows, check, check
 from dispatch.catalog.models import ServiceType
 from dispatch.db import utcnow
 from dispatch.errors import Conflict, Invalid
+from dispatch.notifications import visits as notifications
 from dispatch.orders import actions
 from dispatch.orders import service as orders
 from dispatch.orders.models import Channel, Order, OrderStatus
@@ -239,6 +240,7 @@ def book(
     link = TrackingLink(order_id=order.id)
     session.add(link)
     session.flush()
+    notifications.booking_confirmed(session, order=order)
     return order, link
 
 
@@ -326,4 +328,5 @@ def reschedule(
     routes.place_on_route(session, order, slot, checked)
     lock.bookings += 1
     session.flush()
+    notifications.booking_confirmed(session, order=order)
     return order

@@ -58,6 +58,8 @@ class CustomerContact(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     role: Mapped[str] = mapped_column(String(60), default="")
     is_primary: Mapped[bool] = mapped_column(default=False)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    """The language the contact reads our emails in; None: the company's default."""
     needs_review: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
     """Made for a sender no customer was recognised by: an agent links it or confirms it as new."""
 

@@ -16,6 +16,7 @@ from dispatch.access import PLANNERS, STAFF, Actor, Role, require_role
 from dispatch.attachments import service as attachments
 from dispatch.engineers.models import Engineer, Team
 from dispatch.errors import Conflict, Forbidden, Invalid
+from dispatch.notifications import visits as notifications
 from dispatch.orders import service as orders
 from dispatch.orders import states
 from dispatch.orders.models import Order, OrderStatus, OrderTimeWindow
@@ -281,7 +282,7 @@ def field_action(
                 payload["evidence_waived"] = missing
         if attachment_ids:
             payload["attachment_ids"] = list(attachment_ids)
-    return _apply(
+    order = _apply(
         session,
         actor=actor,
         order_id=order_id,
@@ -291,6 +292,11 @@ def field_action(
         change=change,
         payload=payload or None,
     )
+    if action == "start_travel":
+        notifications.on_the_way(session, order=order)
+    elif action == "complete":
+        notifications.visit_done(session, order=order)
+    return order
 
 
 def cancel(

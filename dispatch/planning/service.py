@@ -19,6 +19,7 @@ from dispatch.db import utcnow
 from dispatch.engineers.models import Team
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.listing import Page, Sort, paginate
+from dispatch.notifications import visits as notifications
 from dispatch.orders import actions, states
 from dispatch.orders import service as orders
 from dispatch.orders.models import Order, OrderStatus, OrderTimeWindow
@@ -252,8 +253,13 @@ def changed_orders(session: Session, plan: Plan) -> list[ChangedOrder]:
     return out
 
 
-def publish(session: Session, *, actor: Actor, plan_id: int) -> Plan:
-    """Make the plan's routes the engineers' day; refuse (409) if any of its orders changed since."""
+def publish(
+    session: Session, *, actor: Actor, plan_id: int, eta_margin_s: int = notifications.ETA_MARGIN_S
+) -> Plan:
+    """Make the plan's routes the engineers' day; refuse (409) if any of its orders changed since.
+
+    Customers whose expected arrival moves by more than ``eta_margin_s`` are told the new time.
+    """
     plan = get_or_raise(session, actor=actor, plan_id=plan_id)
     if plan.status is not PlanStatus.READY:
         raise Conflict(
@@ -274,9 +280,11 @@ def publish(session: Session, *, actor: Actor, plan_id: int) -> Plan:
             order = stop.order
             if stop.fixed or order.status not in PLANNABLE | UNDER_WAY:
                 continue
+            previous = order.scheduled_start
             _publish_stop(
                 session, actor=actor, plan=plan, order=order, stop=stop, engineer_id=route.engineer_id
             )
+            notifications.eta_moved(session, order=order, previous=previous, margin_s=eta_margin_s)
     for left in plan.unassigned:
         order = left.order
         if order.status in {OrderStatus.SCHEDULED, OrderStatus.DISPATCHED} and not order.pinned:

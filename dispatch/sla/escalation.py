@@ -2,9 +2,9 @@
 recorded as an event (``sla.warning`` / ``sla.breached``), then the policy's escalation actions run:
 notify the team lead, raise the priority, move the ticket to another team.
 
-``notify_lead`` is the one place that decides whom to tell; the request it returns rides on the
-stage event (payload ``notify``) until the notification outbox takes it (write the outbox row there,
-in the same transaction).
+The ticket's agent (else its owner of record) is told of every warning; ``notify_lead`` decides which
+leads to tell when the policy escalates to them. Both write notification outbox rows in the same
+transaction as the stage event, which also carries the request (payload ``notify``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dispatch.access import SYSTEM
+from dispatch.db import utcnow
 from dispatch.errors import DomainError
 from dispatch.events import service as events
 from dispatch.i18n import _
@@ -52,6 +53,25 @@ def notify_lead(session: Session, *, ticket: Ticket, clock: SlaClock, stage: str
         "clock": clock.kind.value,
         "due_at": clock.due_at.isoformat() if clock.due_at else None,
     }
+
+
+def _tell(session: Session, *, ticket: Ticket, clock: SlaClock, stage: str, leads: bool) -> None:
+    """Write the notifications of a stage: the agent of every warning, the leads when asked."""
+    from dispatch.notifications import desk as notices
+
+    due = clock.due_at or utcnow()
+    if stage == "warning":
+        notices.clock_warning(session, ticket=ticket, clock=clock.kind.value, due_at=due)
+    if leads:
+        notice = notify_lead(session, ticket=ticket, clock=clock, stage=stage)
+        notices.clock_warning(
+            session,
+            ticket=ticket,
+            clock=clock.kind.value,
+            due_at=due,
+            user_ids=list(notice["to_user_ids"]),
+            breached=stage == "breach",
+        )
 
 
 def _actions(policy: SlaPolicy | None, clock: SlaClock, stage: str) -> list[dict[str, Any]]:
@@ -98,6 +118,7 @@ def raise_stage(
             "actions": [a["action"] for a in actions],
         },
     )
+    _tell(session, ticket=ticket, clock=clock, stage=stage, leads=wants_notice)
     outcomes = []
     for action in actions:
         if action["action"] == "raise_priority":

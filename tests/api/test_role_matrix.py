@@ -494,6 +494,33 @@ SLA_ROWS: list[Row] = [
     Row("GET", "/sla/about-to-breach?within_minutes=600", (OK, OK, OK, DENIED, DENIED)),
 ]
 
+# Notifications and mail (admins; incoming messages for all staff): see build_notify_world.
+ADMIN_ONLY = (OK, DENIED, DENIED, DENIED, DENIED)
+NOTIFY_ROWS = [
+    Row("GET", "/notifications", ADMIN_ONLY),
+    Row("GET", "/notifications/{n1}", ADMIN_ONLY),
+    Row("POST", "/notifications/{n1}/retry", ADMIN_ONLY),
+    Row("GET", "/webhook-endpoints", ADMIN_ONLY),
+    Row(
+        "POST",
+        "/webhook-endpoints",
+        (NEW, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {"url": "https://hooks.example.com/new", "events": ["order.*"]},
+    ),
+    Row("GET", "/webhook-endpoints/{hook}", ADMIN_ONLY),
+    Row("PATCH", "/webhook-endpoints/{hook}", ADMIN_ONLY, lambda w: {"active": False}),
+    Row("DELETE", "/webhook-endpoints/{hook}", (NO_CONTENT, DENIED, DENIED, DENIED, DENIED)),
+    Row(
+        "POST",
+        "/webhook-endpoints/replay",
+        (202, DENIED, DENIED, DENIED, DENIED),
+        lambda w: {"since": (datetime.now(UTC) - timedelta(days=1)).isoformat()},
+    ),
+    Row("GET", "/mail/mailboxes", ADMIN_ONLY),
+    Row("GET", "/mail/messages", (OK, OK, OK, DENIED, DENIED)),
+    Row("GET", "/mail/messages/{in1}", (OK, OK, OK, DENIED, DENIED)),
+]
+
 CELLS = [
     pytest.param(row, role, row.expected[i], id=f"{row.method} {row.path} {i}:{role}")
     for n, row in enumerate(ROWS)
@@ -546,6 +573,12 @@ SLA_CELLS = [
     for i, role in enumerate(ROLES)
 ]
 
+NOTIFY_CELLS = [
+    pytest.param(row, role, row.expected[i], id=f"{row.method} {row.path} {i}:{role}")
+    for row in NOTIFY_ROWS
+    for i, role in enumerate(ROLES)
+]
+
 
 @pytest.fixture
 def sla_world(app, desk_world):
@@ -564,6 +597,35 @@ def sla_world(app, desk_world):
 @pytest.mark.parametrize(("row", "role", "status"), SLA_CELLS)
 def test_sla_role_gets_exactly_the_expected_status(client, sla_world, row, role, status):
     _check_cell(client, sla_world, row, role, status)
+
+
+@pytest.fixture
+def notify_world(app, world):
+    """The world with a webhook endpoint, a failed notification and an incoming message."""
+    from dispatch.mail.models import InboundMail, InboundOutcome
+    from dispatch.notifications.models import Channel, DeliveryStatus, Notification, WebhookEndpoint
+
+    app.extensions["dispatch.queue"].wait_idle()
+    with app.extensions["dispatch.db"].sessions() as session:
+        hook = WebhookEndpoint(url="https://hooks.example.com/in", events=[])
+        note = Notification(
+            event="ticket.resolved",
+            channel=Channel.EMAIL,
+            to_address="grace@example.com",
+            status=DeliveryStatus.FAILED,
+            context={},
+        )
+        raw = b"From: a@example.org\r\nSubject: Hi\r\n\r\nHello\r\n"
+        mail = InboundMail(mailbox="INBOX", uidvalidity=1, uid=1, raw=raw, outcome=InboundOutcome.AUTOMATIC)
+        session.add_all([hook, note, mail])
+        session.commit()
+        world.ids.update(hook=hook.id, n1=note.id, in1=mail.id)
+    return world
+
+
+@pytest.mark.parametrize(("row", "role", "status"), NOTIFY_CELLS)
+def test_notify_role_gets_exactly_the_expected_status(client, notify_world, row, role, status):
+    _check_cell(client, notify_world, row, role, status)
 
 
 def _check_cell(client: Any, world: Any, row: Row, role: str, status: int) -> None:
@@ -593,7 +655,7 @@ def test_matrix_covers_every_documented_operation(client, app):
         if method in {"get", "post", "patch", "put", "delete"}
     }
     public = {("POST", "/auth/login"), ("POST", "/auth/refresh"), ("POST", "/auth/revoke")}
-    covered = {(row.method, _template(row.path, spec)) for row in ROWS + DESK_ROWS + SLA_ROWS}
+    covered = {(row.method, _template(row.path, spec)) for row in ROWS + DESK_ROWS + SLA_ROWS + NOTIFY_ROWS}
     assert documented - public - covered == set()
 
 

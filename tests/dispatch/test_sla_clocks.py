@@ -391,8 +391,21 @@ def test_the_scan_warns_once_then_breaches_and_runs_the_escalations(desk, clock)
         session.get(type(ticket.team), d.ids["first"]).lead_ids or [owner]
     )
     assert warning.payload["clock"] == "first_response"
+    from dispatch.notifications.models import Notification
+
+    def told(event: str) -> set[int | None]:
+        rows = session.scalars(
+            select(Notification).where(Notification.ticket_id == ticket.id, Notification.event == event)
+        )
+        return {row.user_id for row in rows}
+
+    leads = set(warning.payload["notify"]["to_user_ids"])
+    agent = ticket.assignee_id or owner
+    assert leads
+    assert told("sla.warning") == leads | ({agent} if agent else set())  # the agent and the leads
     clock.shift(timedelta(minutes=12))
     assert scan.run(session, now=datetime.now(UTC)).breaches == 1
+    assert told("sla.breached") == set()  # the policy escalates breaches by priority and team only
     session.refresh(ticket)
     assert (ticket.priority.value, ticket.team_id) == ("high", d.ids["second"])
     first = _clocks(session, ticket.id)["first_response"]
