@@ -26,13 +26,55 @@ ARGS = [
 ]
 
 
+class _Gate:
+    """WSGI wrapper that counts requests in flight and, once closed, turns new ones away.
+
+    A page a test leaves open keeps syncing over its kept-alive connection after the server stops
+    accepting; the database must not be wiped while one of those requests is still writing.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.closed = False
+        self.in_flight = 0
+        self.idle = threading.Condition()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        with self.idle:
+            if self.closed:
+                start_response(
+                    "503 Service Unavailable", [("Content-Type", "text/plain"), ("Connection", "close")]
+                )
+                return [b"test server stopping"]
+            self.in_flight += 1
+        try:
+            # Read the whole answer here so a streamed body cannot outlive the count.
+            body = self.app(environ, start_response)
+            try:
+                return [b"".join(body)]
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+        finally:
+            with self.idle:
+                self.in_flight -= 1
+                self.idle.notify_all()
+
+    def close(self, timeout_s: float = 30.0) -> None:
+        with self.idle:
+            self.closed = True
+            self.idle.wait_for(lambda: self.in_flight == 0, timeout=timeout_s)
+
+
 @pytest.fixture
 def live_server(app: Any, clean_db: Any) -> Iterator[str]:
     """Serve the app on a free loopback port for the length of a test."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    gate = _Gate(app)
+    server = make_server("127.0.0.1", 0, gate, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
+    gate.close()
     server.shutdown()
 
 
