@@ -126,7 +126,7 @@ def test_the_plan_comes_back_on_time_and_progress_never_goes_backwards(workers: 
     t0 = time.monotonic()
     plan = solve(p, time_limit_s=1.0, seed=0, on_progress=lambda s, m, n: reports.append((s, m, n)))
     wall = time.monotonic() - t0
-    assert wall < 1.0 + 1.5  # the limit and a wide margin for a loaded machine (the benchmark times it)
+    assert wall < 1.0 + 4.0  # not minutes: only a wide margin, the benchmark measures how close it keeps
     assert reports[-1][1:] == (plan.travel_distance, plan.assigned)
     for (_, m1, n1), (_, m2, n2) in itertools.pairwise(reports):
         assert n2 >= n1  # never fewer visits placed

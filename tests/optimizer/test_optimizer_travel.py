@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -34,11 +33,8 @@ def test_detour_and_speed_scale_the_matrix() -> None:
 def test_thousand_by_thousand_in_one_vectorised_call() -> None:
     rng = np.random.default_rng(1)
     pts = [Location(53.4 + a, -2.3 + b) for a, b in rng.uniform(-0.1, 0.1, (1000, 2))]
-    t0 = time.perf_counter()
     tm = HaversineTravel().matrix(pts)
-    # 45 ms on a quiet machine (`python -m optimizer.bench travel` times it); 1.2 s was seen with
-    # five test suites sharing the 2 cores, so only a wide margin is asserted here.
-    assert time.perf_counter() - t0 < 10.0
+    # Its speed is measured by `python -m optimizer.bench travel` (45 ms on a quiet machine), not here.
     assert tm.distances.shape == (1000, 1000)
     assert tm.distances.dtype == np.int64
 
