@@ -89,6 +89,7 @@ class Settings:
     notification_max_attempts: int = 8
     notification_retry_base_s: int = 30
     webhook_timeout_s: float = 10.0
+    webhook_allow_private: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

@@ -96,6 +96,7 @@ class Calls:
 
     secret: str = ""
     status: int = 204
+    location: str = ""  # sent as Location (with a 3xx status) when set
     items: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -115,6 +116,8 @@ def webhook_receiver(calls: Calls) -> Iterator[str]:
                 payload, verified = json.loads(body), False
             calls.items.append({"headers": headers, "payload": payload, "verified": verified})
             self.send_response(calls.status)
+            if calls.location:
+                self.send_header("Location", calls.location)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

@@ -145,8 +145,10 @@ def _webhook(row: Notification, settings: Settings) -> Callable[[], str]:
     data.pop("reply_marker", None)
     body = webhooks.body_of(row, data)
     msg_id = row.message_id or f"msg_n{row.id}"
-    timeout = settings.webhook_timeout_s
-    return lambda: webhooks.post(endpoint, msg_id=msg_id, body=body, timeout_s=timeout)
+    timeout, allow_private = settings.webhook_timeout_s, settings.webhook_allow_private
+    return lambda: webhooks.post(
+        endpoint, msg_id=msg_id, body=body, timeout_s=timeout, allow_private=allow_private
+    )
 
 
 @dataclass(frozen=True)

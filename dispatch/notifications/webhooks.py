@@ -7,7 +7,10 @@ library from the endpoint's own secret. The body is ``{"type", "timestamp", "dat
 
 from __future__ import annotations
 
+import http.client
+import ipaddress
 import json
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -49,7 +52,78 @@ def body_of(notification: Notification, data: dict[str, Any]) -> str:
     )
 
 
-def post(endpoint: WebhookEndpoint, *, msg_id: str, body: str, timeout_s: float) -> str:
+# --- where a call may go ------------------------------------------------------------------------
+#
+# An admin types the endpoint's address, so a call must not become a way into the network the
+# service runs in (a metadata service, the database, an admin page on loopback). The address the
+# socket really connected to is checked after connecting, whatever the name resolved to then (so a
+# name that resolves to a public address once and a private one later gains nothing); redirects are
+# not followed and no proxy from the environment is used. DISPATCH_WEBHOOK_ALLOW_PRIVATE=1 allows
+# private, loopback and link-local addresses for receivers inside the company's own network.
+
+
+class BlockedAddress(PermanentFailure):
+    """The endpoint's address is one a webhook call may not reach."""
+
+
+def reachable(address: str) -> bool:
+    """Whether a call may go to this IP address: a public unicast one."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _check_peer(sock: socket.socket | None, host: str) -> None:
+    if sock is None:
+        return
+    address = sock.getpeername()[0]
+    if not reachable(address):
+        sock.close()
+        raise BlockedAddress(
+            f"refused: {host} is at {address}, a private, loopback or reserved address "
+            "(DISPATCH_WEBHOOK_ALLOW_PRIVATE=1 allows it)"
+        )
+
+
+class _CheckedHTTPConnection(http.client.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _check_peer(self.sock, self.host)
+
+
+class _CheckedHTTPSConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _check_peer(self.sock, self.host)
+
+
+class _CheckedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_CheckedHTTPConnection, req)
+
+
+class _CheckedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_CheckedHTTPSConnection, req)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the 3xx comes back as an HTTPError: a failed try that names the status
+
+
+_OPENERS = {
+    False: urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), _NoRedirects(), _CheckedHTTPHandler(), _CheckedHTTPSHandler()
+    ),
+    True: urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects()),
+}
+
+
+def post(
+    endpoint: WebhookEndpoint, *, msg_id: str, body: str, timeout_s: float, allow_private: bool = False
+) -> str:
     """Send one signed call; returns the HTTP status and the start of the answer (raises if not 2xx)."""
     now = utcnow()
     signature = Webhook(endpoint.secret).sign(msg_id, now, body)
@@ -66,7 +140,7 @@ def post(endpoint: WebhookEndpoint, *, msg_id: str, body: str, timeout_s: float)
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        with _OPENERS[allow_private].open(request, timeout=timeout_s) as response:
             answer = response.read(MAX_DETAIL).decode(errors="replace")
             return f"HTTP {response.status} {answer}".strip()
     except urllib.error.HTTPError as exc:

@@ -3,6 +3,7 @@ filtered per endpoint, retried, and replayed with the same webhook-id."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -30,7 +31,11 @@ def sessions(clean_db):
 
 
 SETTINGS = Settings(
-    env="test", secret_key=TEST_SECRET, public_url="https://desk.example.com", notification_retry_base_s=30
+    env="test",
+    secret_key=TEST_SECRET,
+    public_url="https://desk.example.com",
+    notification_retry_base_s=30,
+    webhook_allow_private=True,  # the receivers here are on loopback
 )
 
 
@@ -120,6 +125,57 @@ def test_a_failing_receiver_gets_retries_and_a_replay_sends_the_same_id_again(se
             .order_by(DeliveryAttempt.id)
         ).all()
         assert [(a.number, a.ok) for a in log] == [(1, False), (2, True), (3, True)]
+
+
+def test_a_call_to_a_private_address_is_refused_unless_allowed_and_redirects_are_not_followed(sessions):
+    calls, elsewhere = Calls(), Calls()
+    with webhook_receiver(calls) as url, webhook_receiver(elsewhere) as other_url:
+        with sessions() as session:
+            endpoint, _ = webhooks.create_endpoint(session, actor=SYSTEM, url=url)
+            calls.secret = endpoint.secret
+            _reply(session)
+            session.commit()
+            row_id = session.scalar(select(Notification.id).where(Notification.channel == Channel.WEBHOOK))
+        guarded = dataclasses.replace(SETTINGS, webhook_allow_private=False)
+        refused = delivery.deliver(sessions, guarded, row_id)
+        assert (refused.ok, refused.status) == (False, DeliveryStatus.FAILED)  # not retried for ever
+        assert "127.0.0.1" in refused.detail
+        assert "DISPATCH_WEBHOOK_ALLOW_PRIVATE" in refused.detail
+        assert calls.items == []  # not one byte of the body reached the receiver
+        # Allowed, a receiver that redirects elsewhere gets the call; the redirect is not followed.
+        with sessions() as session:
+            row = session.get(Notification, row_id)
+            row.status, row.next_attempt_at = DeliveryStatus.PENDING, utcnow()
+            session.commit()
+        calls.status, calls.location = 307, other_url
+        moved = delivery.deliver(sessions, SETTINGS, row_id)
+        assert not moved.ok
+        assert "HTTP 307" in moved.detail
+    assert len(calls.items) == 1
+    assert elsewhere.items == []
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [
+        ("93.184.216.34", True),
+        ("2606:4700::6810:84e5", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.9", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),  # cloud metadata
+        ("100.64.0.1", False),  # carrier-grade NAT
+        ("0.0.0.0", False),
+        ("::1", False),
+        ("fe80::1%eth0", False),
+        ("fd00::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("224.0.0.1", False),
+    ],
+)
+def test_which_addresses_a_call_may_reach(address, allowed):
+    assert webhooks.reachable(address) is allowed
 
 
 def test_endpoints_are_checked_and_only_admins_manage_them(sessions):
