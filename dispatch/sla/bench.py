@@ -10,8 +10,10 @@ clocks, and the business-time arithmetic per second.
    ``--backlog`` that have just come due), then ``ANALYZE``;
 2. times, ``--repeat`` times each at a random moment of the next hour: the scan's two candidate
    queries (200 clocks), the desk's about-to-breach queue (60 minutes ahead, 50 tickets; all teams
-   and one team), and as the baseline a primary-key read of one ticket; prints p50 / p95 and the
-   ratio to the baseline, and each query's plan (``EXPLAIN``) with the indexes it uses;
+   and one team), an agent's queue pages (mine, my teams', unassigned: 25 tickets, newest first, as
+   ``GET /api/v1/tickets?queue=...`` reads them) and the queue counts (``GET /api/v1/tickets/queues``,
+   each counted up to 1,000), and as the baseline a primary-key read of one ticket; prints p50 / p95
+   and the ratio to the baseline, and each query's plan (``EXPLAIN``) with the indexes it uses;
 3. runs one real scan pass over the backlog (warnings and breaches written, events recorded);
 4. times ``add`` and ``elapsed`` on the Manchester office calendar with England's bank holidays
    (random starts over two years, random targets up to ten business days) against a baseline of
@@ -45,11 +47,14 @@ from dispatch.routing import service as routing
 from dispatch.sla import policies, scan
 from dispatch.sla import queue as soon
 from dispatch.sla.models import SlaClock
+from dispatch.tickets import service as tickets_service
 from dispatch.tickets.models import Ticket
+from dispatch.users.models import User
 
 OFFICE = [["08:30", "12:00"], ["13:00", "18:00"]]
 HOUR = 3600
 CHUNK = 5000
+AGENTS = 50
 
 
 @contextmanager
@@ -97,8 +102,32 @@ def _setup(session: Session) -> tuple[int, int, list[int]]:
         ola_targets=[{"team_id": t, "target_s": 6 * HOUR} for t in teams],
     )
     customer = customers.create(session, actor=SYSTEM, name="Bench customer", email="bench@example.com")
+    # Fifty agents, ten in each team (no password: nobody logs in as them here).
+    agents = [
+        User(email=f"agent{i}@bench.example.com", full_name=f"Agent {i}", password_hash="!", role=Role.AGENT)
+        for i in range(AGENTS)
+    ]
+    session.add_all(agents)
+    session.flush()
+    for i, agent in enumerate(agents):
+        routing.set_member(
+            session,
+            actor=SYSTEM,
+            team_id=teams[i % len(teams)],
+            user_id=agent.id,
+            is_lead=False,
+            default_time_zone="Europe/London",
+        )
     session.commit()
     return cal.id, policy.id, [*teams, customer.id]
+
+
+def _agents_by_team(session: Session) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for user in session.scalars(select(User).where(User.role == Role.AGENT).order_by(User.id)):
+        for team_id in routing.team_ids_of(session, user.id):
+            found.setdefault(team_id, []).append(user.id)
+    return found
 
 
 def _fill(
@@ -110,6 +139,7 @@ def _fill(
     policy_id: int,
     teams: list[int],
     customer_id: int,
+    members: dict[int, list[int]],
     seed: int = 7,
 ) -> int:
     """Write the tickets and their clocks in bulk; returns the number of clocks."""
@@ -130,6 +160,8 @@ def _fill(
                 )
                 opened = now - timedelta(seconds=rng.randint(60, 10 * 86400))
                 team = rng.choice(teams)
+                # Most tickets have an agent of their team; 15 % of the open ones wait for one.
+                assignee = None if (not done and rng.random() < 0.15) else rng.choice(members[team])
                 ticket_rows.append(
                     {
                         "id": tid,
@@ -140,6 +172,7 @@ def _fill(
                         "subject": f"Ticket {tid}",
                         "customer_id": customer_id,
                         "team_id": team,
+                        "assignee_id": assignee,
                         "tags": [],
                         "sla_policy_id": policy_id,
                         "sla_match": {"by": "order", "policy_id": policy_id},
@@ -272,6 +305,7 @@ def main(database_url: str | None, tickets: int, backlog: int, repeat: int) -> N
         sessions = make_session_factory(engine)
         with sessions() as session:
             calendar_id, policy_id, ids = _setup(session)
+            members = _agents_by_team(session)
         t0 = time.perf_counter()
         clocks = _fill(
             engine,
@@ -281,6 +315,7 @@ def main(database_url: str | None, tickets: int, backlog: int, repeat: int) -> N
             policy_id=policy_id,
             teams=ids[:-1],
             customer_id=ids[-1],
+            members=members,
         )
         click.echo(
             f"{engine.dialect.name}: {tickets:,} tickets, {clocks:,} clocks written in {time.perf_counter() - t0:.1f} s"
@@ -294,6 +329,7 @@ def main(database_url: str | None, tickets: int, backlog: int, repeat: int) -> N
 
         results: list[tuple[str, list[float]]] = []
         plans: dict[str, list[str]] = {}
+        someone = Actor(role=Role.AGENT, user_id=members[ids[0]][0])
         with sessions() as session:
             team = ids[0]
             cases: list[tuple[str, Callable[[], Any], Any]] = [
@@ -324,6 +360,27 @@ def main(database_url: str | None, tickets: int, backlog: int, repeat: int) -> N
                     lambda: soon.about_to_breach(
                         session, actor=agent, within_minutes=60, team_id=team, now=moment()
                     ),
+                    None,
+                ),
+                *(
+                    (
+                        f"agent's queue: {label}, 25 newest",
+                        lambda queue=queue: tickets_service.list_tickets(
+                            session, actor=someone, queue=queue, limit=25
+                        ),
+                        tickets_service.filtered(session, actor=someone, queue=queue)
+                        .order_by(Ticket.id.desc())
+                        .limit(26),
+                    )
+                    for queue, label in (
+                        ("mine", "mine"),
+                        ("team", "my teams'"),
+                        ("unassigned", "unassigned"),
+                    )
+                ),
+                (
+                    "agent's queue counts (4, each up to 1,000)",
+                    lambda: tickets_service.queue_counts(session, actor=someone),
                     None,
                 ),
             ]
