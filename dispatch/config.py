@@ -64,6 +64,8 @@ class Settings:
     booking_lead_hours: int = 2
     booking_days_ahead: int = 28
     booking_change_hours: int = 24
+    field_rules: bool = True
+    """Engineers check in only on the visit's day and at one job at a time."""
     company_name: str = "Field service"
     company_phone: str = ""
     ticket_auto_close_hours: int = 72

@@ -118,6 +118,9 @@ def app_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         # The shared world's visits are tomorrow: a change deadline would make customers' rights
         # depend on the time of day the suite runs. Tests of the deadline build an app with one.
         "booking_change_hours": 0,
+        # ...and an engineer is on site at one of them: the field rules (check in on the visit's day,
+        # one job on site at a time) are tested with an app that keeps them (tests/api/test_field_rules.py).
+        "field_rules": False,
         # Tests log in back to back, at once and from one address all run long: the shared app's
         # login limits are loose (tests/api/test_login_limits.py builds apps with the real ones).
         "login_checks_share": 1.0,

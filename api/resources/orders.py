@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_smorest.error_handler import ErrorSchema
 from marshmallow import Schema
 
@@ -33,6 +33,7 @@ from api.resources.order_schemas import (
 )
 from dispatch.access import Role
 from dispatch.booking import service as booking
+from dispatch.config import Settings
 from dispatch.db import utcnow
 from dispatch.events.models import Event
 from dispatch.orders import actions
@@ -172,7 +173,10 @@ def _check_in(session: Any, **kwargs: Any) -> Order:
         )
     for name in ("latitude", "longitude", "accuracy_m", "recorded_at"):
         kwargs.pop(name, None)
-    return actions.field_action(session, action="check_in", position=position, **kwargs)
+    settings: Settings = current_app.config["DISPATCH"]
+    return actions.field_action(
+        session, action="check_in", position=position, field_rules_on=settings.field_rules, **kwargs
+    )
 
 
 def _customer_deadline(session: Any, what: str, **kwargs: Any) -> None:

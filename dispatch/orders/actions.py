@@ -2,6 +2,10 @@
 
 Each action checks who may do it, the client's version (If-Match), and the state machine, changes
 the order, and appends one event naming the action, the before/after and the reason.
+
+A step the same person has already made (the order is at the step's target because of their own
+last move) is answered with the order as it is, whatever version the client sent: a double tap or
+a second phone repeating "accept" is a success, not a conflict, and changes nothing.
 """
 
 from __future__ import annotations
@@ -10,13 +14,16 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.access import PLANNERS, STAFF, Actor, Role, require_role
 from dispatch.attachments import service as attachments
 from dispatch.engineers.models import Engineer, Team
 from dispatch.errors import Conflict, Forbidden, Invalid
+from dispatch.events.models import Event
 from dispatch.notifications import visits as notifications
+from dispatch.orders import field_rules
 from dispatch.orders import service as orders
 from dispatch.orders import states
 from dispatch.orders.models import Order, OrderStatus, OrderTimeWindow
@@ -40,6 +47,8 @@ def _apply(
     """Load, authorize, version-check, transition, change and log one order action."""
     order = orders.get_or_raise(session, actor=actor, order_id=order_id)
     require_role(actor, roles, to=f"{action.replace('_', ' ')} orders")
+    if target is None and already_made(session, actor=actor, order=order, action=action):
+        return order
     orders.check_version(order, expected_version)
     with orders.recording(session, actor=actor, order=order, action=action) as logged:
         order.status = target or states.transition(action, order.status)
@@ -47,6 +56,26 @@ def _apply(
             change(order)
         logged.update(payload or {})
     return order
+
+
+def already_made(session: Session, *, actor: Actor, order: Order, action: str) -> bool:
+    """Whether ``action`` would be refused only because this actor's own last move already made it."""
+    move = states.MOVES.get(action)
+    if move is None or order.status in move.sources or order.status is not move.target:
+        return False
+    last = session.scalars(
+        select(Event)
+        .where(Event.order_id == order.id, Event.entity_type == "order")
+        .order_by(Event.id.desc())
+    )
+    for event in last:
+        if event.after and "status" in event.after:
+            return (
+                event.action == action
+                and event.actor_user_id == actor.user_id
+                and event.actor_role == actor.role.value
+            )
+    return False
 
 
 def _clear_assignment(order: Order) -> None:
@@ -238,10 +267,13 @@ def field_action(
     notes: str | None = None,
     position: visits.Position | None = None,
     attachment_ids: Sequence[str] = (),
+    field_rules_on: bool = True,
 ) -> Order:
     """An engineer's step on their job (accept, decline, travel, check in, complete, incomplete).
 
     Check-in keeps the phone's position and its distance from the site (flagged when far off);
+    an engineer checks in only on the visit's day and while not on site at another job
+    (``field_rules_on``; the office may record a check-in for them regardless);
     an engineer's completion is refused until the photos and signature the service type needs
     (and every attachment the request names) have arrived. Planners closing a job from the office
     are not asked for them; the event says what was missing.
@@ -269,6 +301,9 @@ def field_action(
         payload["notes"] = notes
     if action == "check_in":
         order = orders.get_or_raise(session, actor=actor, order_id=order_id)
+        if field_rules_on and actor.role is Role.ENGINEER and order.status is OrderStatus.EN_ROUTE:
+            field_rules.check_day(order)
+            field_rules.check_one_job_on_site(session, order)
         payload.update(visits.check_in_payload(order, position))
     if action == "complete":
         order = orders.get_or_raise(session, actor=actor, order_id=order_id)
@@ -282,6 +317,11 @@ def field_action(
                 payload["evidence_waived"] = missing
         if attachment_ids:
             payload["attachment_ids"] = list(attachment_ids)
+    current = orders.get_or_raise(session, actor=actor, order_id=order_id)
+    if actor.role in PLANNERS | {Role.ENGINEER} and already_made(
+        session, actor=actor, order=current, action=action
+    ):
+        return current  # made before by the same person: nothing changes, nobody is told twice
     order = _apply(
         session,
         actor=actor,
