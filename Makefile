@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test check lint typecheck translations bench-solomon bench-generated bench-field bench-city bench-sync clean
+.PHONY: demo test check lint typecheck translations bench-solomon bench-generated bench-field bench-city bench-sync bench-api clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ bench-city: $(VENV)/.installed
 ## Replay 1,000 queued PWA actions (200 photos) against gunicorn: time and server memory.
 bench-sync: $(VENV)/.installed
 	$(BIN)/python -m api.bench_sync
+
+## The busiest API endpoints on gunicorn + PostgreSQL + Redis beside a Flask hello-world (see README, API speed).
+bench-api: $(VENV)/.installed
+	$(BIN)/python -m api.bench_api $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -121,31 +121,39 @@ def serve(host: str, port: int, workers: int) -> None:
     _serve(settings, host, port, workers=workers)
 
 
-def _serve(settings: Settings, host: str, port: int, *, workers: int) -> None:
+def gunicorn_options(host: str, port: int, *, workers: int) -> dict[str, Any]:
+    """The gunicorn settings `dispatch serve` runs with (the API benchmark's baseline uses them too)."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": 4,
+        "accesslog": "-",
+        "timeout": 60,
+        # gunicorn would believe X-Forwarded-Proto from any local client; the app decides
+        # instead, trusting only DISPATCH_TRUSTED_PROXIES proxies (ProxyFix in create_app).
+        "forwarded_allow_ips": "",
+    }
+
+
+def run_gunicorn(app: Any, options: dict[str, Any]) -> None:
+    """Serve a WSGI app with gunicorn and these settings until stopped."""
     from gunicorn.app.base import BaseApplication
-
-    from api import create_app
-
-    app = create_app(settings)
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            for key, value in {
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "threads": 4,
-                "accesslog": "-",
-                "timeout": 60,
-                # gunicorn would believe X-Forwarded-Proto from any local client; the app decides
-                # instead, trusting only DISPATCH_TRUSTED_PROXIES proxies (ProxyFix in create_app).
-                "forwarded_allow_ips": "",
-            }.items():
+            for key, value in options.items():
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
             return app
 
     Server().run()
+
+
+def _serve(settings: Settings, host: str, port: int, *, workers: int) -> None:
+    from api import create_app
+
+    run_gunicorn(create_app(settings), gunicorn_options(host, port, workers=workers))
 
 
 @main.command()

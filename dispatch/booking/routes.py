@@ -88,12 +88,19 @@ def place_on_route(session: Session, order: Order, slot: Slot, checked: Check) -
     )
     if published:
         actions.dispatch(session, actor=SYSTEM, order_id=order.id, expected_version=None)
+    moved = {}
     for other_key, (position, other_start) in placed.items():
         other = loaded.orders.get(other_key)
         if other is None or other.id == order.id or other.status not in RETIMED:
             continue
         when = loaded.at(other_start)
         if other.scheduled_start != when or other.sequence != position:
-            with orders.recording(session, actor=SYSTEM, order=other, action="retimed") as logged:
-                other.scheduled_start, other.sequence = when, position
-                logged["reason"] = f"order {order.number} was booked onto the route"
+            moved[other.id] = (when, position)
+    if not moved:
+        return
+    # Only the orders that move on this one route are loaded as objects (the day was read as rows).
+    for other_order in session.scalars(select(Order).where(Order.id.in_(moved)).order_by(Order.id)):
+        when, position = moved[other_order.id]
+        with orders.recording(session, actor=SYSTEM, order=other_order, action="retimed") as logged:
+            other_order.scheduled_start, other_order.sequence = when, position
+            logged["reason"] = f"order {order.number} was booked onto the route"

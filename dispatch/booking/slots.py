@@ -21,12 +21,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import optimizer
+from dispatch.booking.day import LiveDay, load_live_day
 from dispatch.catalog.models import ServiceType
 from dispatch.config import Settings
 from dispatch.engineers.models import Engineer
 from dispatch.errors import Invalid
 from dispatch.orders.models import Order, OrderTimeWindow
-from dispatch.planning.problem import DayProblem, day_origin, load_day, row_id, visit_id
+from dispatch.planning.problem import day_origin, row_id, visit_id
 from dispatch.shifts.models import Shift
 from dispatch.sites.models import Site
 
@@ -134,14 +135,14 @@ class PlanCache:
     def __init__(self, size: int = 16, max_age_s: float = 60.0) -> None:
         self._size = size
         self._max_age_s = max_age_s
-        self._items: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], DayProblem, optimizer.Plan]] = (
+        self._items: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], LiveDay, optimizer.Plan]] = (
             OrderedDict()
         )
         self._lock = threading.Lock()
 
     def get(
         self, key: tuple[Any, ...], fingerprint: tuple[Any, ...]
-    ) -> tuple[DayProblem, optimizer.Plan] | None:
+    ) -> tuple[LiveDay, optimizer.Plan] | None:
         """The cached plan for ``key`` if it was made from the same ``fingerprint``."""
         with self._lock:
             item = self._items.get(key)
@@ -154,7 +155,7 @@ class PlanCache:
             return item[1], item[2]
 
     def put(
-        self, key: tuple[Any, ...], fingerprint: tuple[Any, ...], day: DayProblem, plan: optimizer.Plan
+        self, key: tuple[Any, ...], fingerprint: tuple[Any, ...], day: LiveDay, plan: optimizer.Plan
     ) -> None:
         """Remember a plan (the least recently used one goes when full)."""
         with self._lock:
@@ -201,7 +202,7 @@ def live_plan(
     leave_out: int | None = None,
     skills: frozenset[str] | None = None,
     cached: bool = False,
-) -> tuple[DayProblem, optimizer.Plan]:
+) -> tuple[LiveDay, optimizer.Plan]:
     """The day's routes as they stand, timed; ``leave_out`` takes one order off its route first.
 
     With ``skills``, only the routes of engineers who have them are kept and timed: a visit
@@ -215,7 +216,7 @@ def live_plan(
         hit = PLANS.get(cache_key, stamp)
         if hit is not None:
             return hit
-    loaded = load_day(session, day=day, time_zone=time_zone)
+    loaded = load_live_day(session, day=day, time_zone=time_zone)
     routes = loaded.published
     if leave_out is not None:
         key = visit_id(leave_out)
@@ -294,7 +295,7 @@ class Check:
     """The feasible windows, and the live plan they were checked against."""
 
     slots: list[Slot]
-    day: DayProblem | None = None
+    day: LiveDay | None = None
     plan: optimizer.Plan | None = None
 
 
