@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, render_template, request
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RateLimitExceeded
 
 from api import database
 from dispatch.access import SYSTEM
@@ -39,8 +39,16 @@ def limit(app: Flask, settings: Settings) -> None:
     """Put the rate limit on sending the form (after :func:`api.limits.init_app` bound the limiter)."""
     limiter: Limiter = app.extensions["dispatch.limiter"]
     endpoint = "contact.contact"
-    limited: Any = limiter.limit(LIMIT, methods=["POST"], error_message="contact", on_breach=_too_many)
+    limited: Any = limiter.limit(LIMIT, methods=["POST"], error_message="contact")
     app.view_functions[endpoint] = limited(app.view_functions[endpoint])
+    others = app.error_handler_spec[None][None].get(RateLimitExceeded)
+
+    def too_many(error: RateLimitExceeded) -> Any:
+        if request.endpoint == endpoint or others is None:
+            return _too_many(error)
+        return others(error)
+
+    app.register_error_handler(RateLimitExceeded, too_many)
 
 
 def _too_many(_limit: Any) -> Any:

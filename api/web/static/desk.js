@@ -22,6 +22,10 @@ const LABELS = {
   kind: () => ({ inquiry: _("Question"), fault: _("Fault"), visit_request: _("Visit request"), complaint: _("Complaint") }),
   channel: () => ({ web_form: _("Contact form"), portal: _("Customer portal"), email: _("Email"), phone: _("Phone"),
     api: _("API"), engineer_app: _("Engineer's app") }),
+  order: () => ({ new: _("Not planned yet"), scheduled: _("Planned"), dispatched: _("Sent to the engineer"),
+    accepted: _("Accepted"), en_route: _("On the way"), on_site: _("On site"), completed: _("Done"), declined: _("Declined"),
+    cancelled: _("Cancelled"), incomplete: _("Not finished") }),
+  tier: () => ({ standard: _("Standard"), vip: _("VIP"), key_account: _("Key account") }),
   clock: () => ({ first_response: _("First response"), next_response: _("Next response"), resolution: _("Resolution"),
     ola: _("Team (OLA)") }),
 };
@@ -176,7 +180,7 @@ async function showTicket(id, { keepDraft = false } = {}) {
   const changed = state.ticket?.id !== ticket.data.id;
   state.ticket = ticket.data;
   state.etag = ticket.headers.get("ETag");
-  if (changed) { state.keys = {}; }
+  if (changed) { state.keys = {}; say(""); }
   $("ticket").hidden = false;
   document.body.classList.add("viewing");
   $("stale").hidden = true;
@@ -212,7 +216,7 @@ function renderHead(t) {
   $("t-owner").textContent = t.owner ? t.owner.name : _("Nobody yet");
   const orders = $("t-orders");
   orders.replaceChildren(...(t.orders || []).map((o) => el("li", {},
-    el("strong", { text: o.number }), " ", el("span", { class: "badge", text: o.status }), " ",
+    el("strong", { text: o.number }), " ", el("span", { class: "badge", text: label("order", o.status) }), " ",
     el("span", { class: "muted", text: o.scheduled_start ? when(o.scheduled_start) : "" }))));
   if (!orders.children.length) orders.append(el("li", { class: "muted", text: _("No visit yet.") }));
 }
@@ -311,6 +315,7 @@ async function sendMessage(kind) {
   say(kind === "internal_note" ? _("Note added.") : _("Reply sent."));
   await showTicket(state.ticket.id);
   refreshCounts();
+  showQueue(state.queue);
 }
 $("composer").addEventListener("submit", (event) => { event.preventDefault(); sendMessage("public_reply"); });
 $("send-note").addEventListener("click", () => sendMessage("internal_note"));
@@ -378,6 +383,7 @@ document.querySelectorAll("form[data-action]").forEach((form) => {
     if (name === "orders") { $("visit-slots").replaceChildren(); $("visit-submit").disabled = true; }
     await showTicket(state.ticket.id);
     refreshCounts();
+    showQueue(state.queue);
   });
 });
 
@@ -420,7 +426,7 @@ async function profile(customerId) {
   if (!got.ok) return;
   const p = got.data;
   $("p-name").textContent = p.customer.name;
-  $("p-tier").textContent = p.customer.tier;
+  $("p-tier").textContent = label("tier", p.customer.tier);
   const contacts = [p.customer.email, p.customer.phone, ...(p.customer.contacts || []).flatMap((c) => [c.name, c.email, c.phone])]
     .filter(Boolean);
   $("p-contacts").replaceChildren(...[...new Set(contacts)].map((c) => el("li", { text: c })));
@@ -429,7 +435,7 @@ async function profile(customerId) {
     selected: s.id === state.ticket?.site?.id ? "selected" : null })));
   const orders = [...p.open_orders, ...p.past_orders].slice(0, 6);
   $("p-orders").replaceChildren(...orders.map((o) => el("li", {},
-    el("span", { text: `${o.number} · ${o.service_type?.name || ""}` }), " ", el("span", { class: "badge", text: o.status }))));
+    el("span", { text: `${o.number} · ${o.service_type?.name || ""}` }), " ", el("span", { class: "badge", text: label("order", o.status) }))));
   if (!orders.length) $("p-orders").append(el("li", { class: "muted", text: _("No visits yet.") }));
   const tickets = [...p.open_tickets, ...p.past_tickets].filter((t) => t.id !== state.ticket?.id).slice(0, 6);
   $("p-tickets").replaceChildren(...tickets.map((t) => el("li", {},
