@@ -41,7 +41,7 @@ def limit(app: Flask, settings: Settings) -> None:
     endpoint = "contact.contact"
     limited: Any = limiter.limit(LIMIT, methods=["POST"], error_message="contact")
     app.view_functions[endpoint] = limited(app.view_functions[endpoint])
-    others = app.error_handler_spec[None][None].get(RateLimitExceeded)
+    others = app.error_handler_spec[None][429].get(RateLimitExceeded)  # HTTP errors are kept by code
 
     def too_many(error: RateLimitExceeded) -> Any:
         if request.endpoint == endpoint or others is None:

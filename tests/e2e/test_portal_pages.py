@@ -163,3 +163,23 @@ def test_the_contact_form_opens_a_ticket_and_shows_its_reference(app, live_serve
         assert subjects.count("Cheap pills") <= 4
 
     committed(app, spam)
+
+
+def test_a_customer_sees_only_their_own_tickets(app, client):
+    def fill(session: Any) -> dict[str, int]:
+        world = build_world(session, app)
+        desk = build_desk(session, world, agents=1)
+        from tests.desk_factories import open_ticket
+
+        mine = open_ticket(session, world.ids["c1"], "My boiler", team_id=desk.ids["first"])
+        theirs = open_ticket(session, world.ids["c2"], "Their boiler", team_id=desk.ids["first"])
+        return {"mine": mine.id, "theirs": theirs.id}
+
+    ids = committed(app, fill)
+    login = client.post("/account/login", data={"email": "customer@example.com", "password": PASSWORD})
+    assert login.status_code == 302
+    listing = client.get("/my/tickets").get_data(as_text=True)
+    assert "My boiler" in listing
+    assert "Their boiler" not in listing
+    assert client.get(f"/my/tickets/{ids['mine']}").status_code == 200
+    assert client.get(f"/my/tickets/{ids['theirs']}").status_code == 404
