@@ -51,7 +51,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
         security,
         worker,
     )
-    from api.web import console
+    from api.web import console, contact, desk_pages, portal
     from api.web import customer as customer_pages
 
     guards.init_app(app, settings)
@@ -65,6 +65,9 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     pages.init_app(app)
     console.init_app(app)
     customer_pages.init_app(app)
+    desk_pages.init_app(app)
+    portal.init_app(app)
+    contact.init_app(app)
     worker.init_app(app, settings)
     desk.init_app(app)
     resources.sla.init_app(app)
@@ -72,6 +75,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     pwa.init_app(app)
     security.init_app(app)
     limits.init_app(app, settings)  # after the views it limits are registered
+    contact.limit(app, settings)
     return app
 
 

@@ -291,3 +291,14 @@ def attachment_of(session: Session, *, actor: Actor, ticket_id: int, attachment_
         if attachment.id == attachment_id:
             return attachment
     raise NotFound(_("attachment %(id)s not found", id=attachment_id))
+
+
+def attach_images(
+    session: Session, *, actor: Actor, ticket_id: int, message_id: int, attachment_ids: Sequence[str]
+) -> None:
+    """Send images already uploaded to the ticket with one of its messages (e.g. a photo with the first)."""
+    ticket = tickets.get_or_raise(session, actor=actor, ticket_id=ticket_id)
+    message = session.get(TicketMessage, message_id)
+    if message is None or message.ticket_id != ticket.id:
+        raise NotFound(_("message %(id)s is not on this ticket", id=message_id))
+    _attach(session, ticket=ticket, message=message, ids=attachment_ids)

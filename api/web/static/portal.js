@@ -1,0 +1,49 @@
+/* The portal's and the contact form's helpers (a file: the CSP runs no inline script).
+   - Suggested articles under the subject, as the customer types (debounced); the panel stays
+     hidden when the knowledge base has nothing or no suggestion endpoint (404).
+   - A form sends once: the button is disabled on the first submit (the server keys it too). */
+const SUGGEST_MS = 350;
+const subject = document.querySelector("[data-suggest]");
+const panel = document.getElementById("suggest");
+const list = document.getElementById("suggest-list");
+let timer = null;
+let asked = 0;
+
+async function suggest(text) {
+  const mine = ++asked;
+  if (text.trim().length < 3) { panel.hidden = true; return; }
+  try {
+    const response = await fetch(`/api/v1/help/suggest?q=${encodeURIComponent(text)}`, { headers: { Accept: "application/json" } });
+    const body = response.ok ? await response.json() : null;
+    if (mine !== asked) return;
+    const items = body && Array.isArray(body.items) ? body.items : [];
+    list.replaceChildren(...items.map((a) => {
+      const li = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = a.url; link.textContent = a.title; link.target = "_blank"; link.rel = "noopener";
+      const snippet = document.createElement("p");
+      snippet.textContent = a.snippet || "";
+      li.append(link, snippet);
+      return li;
+    }));
+    panel.hidden = items.length === 0;
+  } catch {
+    panel.hidden = true;
+  }
+}
+
+if (subject && panel) {
+  subject.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => suggest(subject.value), SUGGEST_MS);
+  });
+  if (subject.value) suggest(subject.value);
+}
+
+document.querySelectorAll("form[data-once]").forEach((form) => {
+  form.addEventListener("submit", (event) => {
+    if (form.dataset.sent) { event.preventDefault(); return; }
+    form.dataset.sent = "1";
+    form.querySelectorAll("button[type=submit]").forEach((b) => { b.disabled = true; });
+  });
+});

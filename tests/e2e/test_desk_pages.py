@@ -1,0 +1,163 @@
+"""An agent works a ticket at the desk: queues, the ticket, a reply (double-clicked), a note after
+someone else changed the ticket, a transfer, an escalation and a merge of a duplicate."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from dispatch.access import SYSTEM
+from dispatch.orders.models import Priority
+from dispatch.routing import service as routing
+from dispatch.routing.models import DeskTeam, DeskTier
+from dispatch.tickets import service as tickets
+from dispatch.tickets.models import Ticket
+from tests.booking_world import committed
+from tests.desk_factories import build_desk, open_ticket
+from tests.e2e.csp import watch_csp
+from tests.factories import PASSWORD, build_world
+
+pytestmark = pytest.mark.browser
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(autouse=True)
+def _close_server_connections(app: Any) -> Any:
+    """The live server's threads leave pooled connections behind: close them after the test."""
+    yield
+    app.extensions["dispatch.db"].engine.dispose()
+
+
+def _desk(app: Any) -> dict[str, Any]:
+    def fill(session: Any) -> dict[str, Any]:
+        world = build_world(session, app)
+        desk = build_desk(session, world, agents=1)
+        engineering = routing.create_team(
+            session, actor=SYSTEM, code="eng", name="Engineering", tier=DeskTier.ENGINEERING
+        )
+        second = session.get(DeskTeam, desk.ids["second"])
+        second.escalates_to_id = engineering.id
+        first = desk.ids["first"]
+        main = open_ticket(session, world.ids["c1"], "No hot water", team_id=first)
+        dup = open_ticket(session, world.ids["c1"], "Still no hot water", team_id=first)
+        return {"main": main.id, "dup": dup.id, "main_number": main.number}
+
+    return committed(app, fill)  # type: ignore[no-any-return]
+
+
+def _bump(app: Any, ticket_id: int) -> None:
+    """Someone else changes the ticket (its ETag moves on)."""
+
+    def fill(session: Any) -> None:
+        ticket = session.get(Ticket, ticket_id)
+        tickets.update(
+            session,
+            actor=SYSTEM,
+            ticket_id=ticket_id,
+            expected_version=ticket.version,
+            changes={"priority": Priority.HIGH},
+        )
+
+    committed(app, fill)
+
+
+def test_an_agent_works_a_ticket_from_the_queue_to_a_merge(app, live_server, browser, artifacts):
+    ids = _desk(app)
+    ctx = browser.new_context(viewport=DESKTOP, locale="en-GB")
+    ctx.route(re.compile(r"^(?!http://127\.0\.0\.1).*"), lambda route: route.abort())
+    blocked = watch_csp(ctx)
+    page = ctx.new_page()
+    try:
+        page.goto(f"{live_server}/desk")
+        page.fill("#email", "agent@example.com")
+        page.fill("#password", PASSWORD)
+        page.click("#login-form button[type=submit]")
+
+        # The queues with their counts; my team's holds both new tickets.
+        expect(page.locator("#count-team")).to_have_text("2")
+        page.click("a[data-queue=team]")
+        rows = page.locator("#tickets li")
+        expect(rows).to_have_count(2)
+        page.screenshot(path=str(artifacts / "desk-1-queue.png"), full_page=True)
+
+        # The ticket: the customer's words, who they are, the clocks.
+        page.locator("#tickets").get_by_text("No hot water", exact=True).click()
+        expect(page.locator("#t-subject")).to_have_text("No hot water")
+        expect(page.locator(".msg-customer")).to_have_count(1)
+        expect(page.locator("#p-name")).to_have_text("Grace Hall")
+        expect(page.locator("#p-sites")).to_contain_text("Mauldeth Road")
+
+        # A double click on Send sends one reply.
+        page.fill("#reply-body", "Is the pressure gauge below 1 bar?")
+        page.dblclick("#send-reply")
+        expect(page.locator(".msg-reply")).to_have_count(1)
+        expect(page.locator("#reply-body")).to_have_value("")
+        expect(page.locator("#t-status")).to_have_text("Open")
+
+        # Someone else changes the ticket: the note is refused, the text stays, reload then send.
+        _bump(app, ids["main"])
+        page.fill("#reply-body", "Vaillant ecoTEC, 2014")
+        page.click("#send-note")
+        expect(page.locator("#stale")).to_be_visible()
+        expect(page.locator("#reply-body")).to_have_value("Vaillant ecoTEC, 2014")
+        expect(page.locator(".msg-note")).to_have_count(0)
+        page.screenshot(path=str(artifacts / "desk-2-stale.png"), full_page=True)
+        page.click("#reload")
+        expect(page.locator("#stale")).to_be_hidden()
+        expect(page.locator("#t-priority")).to_have_text("High")
+        expect(page.locator("#reply-body")).to_have_value("Vaillant ecoTEC, 2014")
+        page.click("#send-note")
+        expect(page.locator(".msg-note")).to_have_count(1)
+        expect(page.locator(".msg-note")).to_contain_text("Vaillant ecoTEC, 2014")
+
+        # Transfer to the second line, then escalate to its next tier.
+        page.click("#act-transfer summary")
+        page.select_option("#transfer-team", label="Second line")
+        page.fill("#transfer-reason", "needs a gas engineer")
+        page.click("#act-transfer button[type=submit]")
+        expect(page.locator("#t-team")).to_have_text("Second line")
+        page.click("#act-escalate summary")
+        page.fill("#escalate-reason", "the part is under warranty")
+        page.click("#act-escalate button[type=submit]")
+        expect(page.locator("#t-team")).to_have_text("Engineering")
+        page.screenshot(path=str(artifacts / "desk-3-ticket.png"), full_page=True)
+
+        # The duplicate is merged into the first ticket.
+        page.goto(f"{live_server}/desk#t/{ids['dup']}")
+        expect(page.locator("#t-subject")).to_have_text("Still no hot water")
+        page.click("#act-merge summary")
+        page.fill("#merge-into", ids["main_number"])
+        page.click("#act-merge button[type=submit]")
+        expect(page.locator("#t-status")).to_have_text("Closed")
+        expect(page.locator("#ticket-message")).to_contain_text("Merged")
+
+        # On a phone the ticket fills the screen, with a way back to the list.
+        page.set_viewport_size(PHONE)
+        page.goto(f"{live_server}/desk#t/{ids['main']}")
+        expect(page.locator(".msg-note")).to_have_count(1)
+        expect(page.locator("#back")).to_be_visible()
+        page.screenshot(path=str(artifacts / "desk-4-phone.png"), full_page=True)
+        assert not blocked, blocked
+    finally:
+        ctx.close()
+
+    # The same desk in Chinese.
+    zh = browser.new_context(viewport=PHONE, locale="zh-CN")
+    zh.route(re.compile(r"^(?!http://127\.0\.0\.1).*"), lambda route: route.abort())
+    page = zh.new_page()
+    try:
+        page.goto(f"{live_server}/desk")
+        page.fill("#email", "agent@example.com")
+        page.fill("#password", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.goto(f"{live_server}/desk#t/{ids['main']}")
+        expect(page.locator(".msg-note")).to_have_count(1)
+        expect(page.locator("#send-reply")).to_have_text("发送回复")
+        expect(page.locator("#t-status")).not_to_have_text("Open")
+        page.screenshot(path=str(artifacts / "desk-5-phone-zh.png"), full_page=True)
+    finally:
+        zh.close()
