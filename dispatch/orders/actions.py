@@ -23,9 +23,8 @@ from dispatch.engineers.models import Engineer, Team
 from dispatch.errors import Conflict, Forbidden, Invalid
 from dispatch.events.models import Event
 from dispatch.notifications import visits as notifications
-from dispatch.orders import field_rules
+from dispatch.orders import field_rules, states
 from dispatch.orders import service as orders
-from dispatch.orders import states
 from dispatch.orders.models import Order, OrderStatus, OrderTimeWindow
 from dispatch.visits import service as visits
 

@@ -64,7 +64,8 @@ def test_an_engineer_checks_in_only_on_the_visits_day_and_at_one_job_at_a_time(c
     busy = order(client, world, world.ids["o_site"])["number"]  # the engineer is on site there
     twice = act(client, world, oid, "check-in")
     assert twice.status_code == 409, twice.json
-    assert busy in twice.json["message"] and number in twice.json["message"]
+    assert busy in twice.json["message"]
+    assert number in twice.json["message"]
     assert twice.json["errors"] == {"order": [f"already on site at {busy}"]}
     assert order(client, world, oid)["status"] == "en_route"
     assert "check_in" not in actions_of(client, world, oid)
