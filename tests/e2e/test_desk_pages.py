@@ -65,6 +65,12 @@ def _bump(app: Any, ticket_id: int) -> None:
     committed(app, fill)
 
 
+def _settle(app: Any) -> None:
+    queue = app.extensions["dispatch.queue"]
+    if hasattr(queue, "wait_idle"):
+        queue.wait_idle()
+
+
 def test_an_agent_works_a_ticket_from_the_queue_to_a_merge(app, live_server, browser, artifacts):
     ids = _desk(app)
     ctx = browser.new_context(viewport=DESKTOP, locale="en-GB")
@@ -119,6 +125,9 @@ def test_an_agent_works_a_ticket_from_the_queue_to_a_merge(app, live_server, bro
         page.select_option("#transfer-team", label="Second line")
         page.fill("#transfer-reason", "needs a gas engineer")
         page.click("#act-transfer button[type=submit]")
+        expect(page.locator("#t-team")).to_have_text("Second line")
+        _settle(app)  # the new team's assignment runs in the background and changes the ticket too
+        page.reload()
         expect(page.locator("#t-team")).to_have_text("Second line")
         page.click("#act-escalate summary")
         page.fill("#escalate-reason", "the part is under warranty")

@@ -130,9 +130,12 @@ async function refreshCounts() {
 const QUEUE_TITLES = () => ({ mine: _("Mine"), team: _("My teams'"), unassigned: _("Unassigned"), soon: _("About to breach"),
   search: _("Found") });
 
+let listGeneration = 0; // a list asked for later wins: an answer still on its way for an earlier one is dropped
+
 async function showQueue(queue, more = false) {
   state.queue = queue;
-  if (!more) { state.cursor = null; $("tickets").replaceChildren(); }
+  if (!more) { listGeneration += 1; state.cursor = null; $("tickets").replaceChildren(); }
+  const generation = listGeneration;
   document.querySelectorAll("#queues a").forEach((a) => a.classList.toggle("current", a.dataset.queue === queue));
   $("list-title").textContent = QUEUE_TITLES()[queue] || queue;
   let rows = [];
@@ -145,6 +148,7 @@ async function showQueue(queue, more = false) {
     const got = await api("GET", `/tickets?${filter}&limit=${PAGE}${state.cursor ? `&cursor=${state.cursor}` : ""}`);
     if (got.ok) { rows = got.data.items; next = got.data.next_cursor; }
   }
+  if (generation !== listGeneration) return;
   for (const t of rows) $("tickets").append(ticketRow(t));
   state.cursor = next;
   $("more").hidden = !next;
