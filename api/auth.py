@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_jwt_extended import (
     JWTManager,
     create_access_token,
@@ -52,7 +52,9 @@ def _identity(user: User) -> str:
 
 @jwt.user_lookup_loader
 def _load_user(_header: dict[str, Any], data: dict[str, Any]) -> User | None:
-    user = users.get(database.session(), user_id=int(data["sub"]))
+    user = g.pop("_token_user", None)  # read with the revocation check, one statement for both
+    if user is None or user.id != int(data["sub"]):
+        user = users.get(database.session(), user_id=int(data["sub"]))
     return user if user is not None and user.active else None
 
 
@@ -67,11 +69,11 @@ def _generation(identity: Any) -> dict[str, Any]:
 def _revoked(_header: dict[str, Any], data: dict[str, Any]) -> bool:
     if request.endpoint == "auth.Revoke":
         return False  # logging out twice (or a login's refresh token after its access token) is fine
-    session = database.session()
-    user = users.get(session, user_id=int(data["sub"]))
+    user, revoked = users.token_holder(database.session(), user_id=int(data["sub"]), jti=data["jti"])
+    g._token_user = user  # the user lookup that follows needs no second read
     if user is not None and data.get("gen", 0) != user.token_generation:
         return True
-    return users.is_revoked(session, jti=data["jti"])
+    return revoked
 
 
 def _error(code: int, message: str) -> tuple[dict[str, Any], int, dict[str, str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -169,3 +170,16 @@ def world(client: Any, app: Any) -> Any:
 def repo_root() -> Path:
     """The repository's top folder."""
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def own_redis() -> Iterator[Any]:
+    """A Redis of the test's own on a free port (:class:`tests.servers.RedisServer`), stopped at the end."""
+    from tests.servers import RedisServer
+
+    if shutil.which("redis-server") is None:
+        missing_service("redis-server (to start and stop a Redis of the test's own)")
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()

@@ -10,7 +10,7 @@ the orders of the one route it joins.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -23,11 +23,13 @@ from dispatch.orders.models import Order, OrderStatus, OrderTimeWindow, order_sk
 from dispatch.planning.problem import (
     PLANNABLE,
     PRIORITY,
-    PUBLISHED,
     STARTED,
     UNDER_WAY,
     day_origin,
+    day_visit,
     engineer_key,
+    published_place,
+    shift_breaks,
     visit_id,
 )
 from dispatch.shifts.models import Shift
@@ -145,11 +147,7 @@ def load_live_day(session: Session, *, day: date, time_zone: str) -> LiveDay:
 
     engineer_list = []
     for key, shift in shifts.items():
-        breaks: tuple[optimizer.Break, ...] = ()
-        if shift.break_duration_s and shift.break_earliest and shift.break_latest:
-            earliest = secs(shift.break_earliest)
-            latest = max(earliest, secs(shift.break_latest) - shift.break_duration_s)
-            breaks = (optimizer.Break(earliest, latest, shift.break_duration_s),)
+        breaks = shift_breaks(secs, shift.break_earliest, shift.break_latest, shift.break_duration_s)
         home = optimizer.Location(shift.home_latitude, shift.home_longitude)
         engineer_list.append(
             optimizer.Engineer(
@@ -181,15 +179,11 @@ def load_live_day(session: Session, *, day: date, time_zone: str) -> LiveDay:
             required_skills=frozenset(order_skills_of.get(row.id, ())),
             priority=PRIORITY[row.priority],
         )
-        if row.status in STARTED and engineer is not None and start is not None:
-            visit = replace(visit, fixed_engineer=engineer, fixed_start=start)
-        elif engineer in shifts and (row.status in UNDER_WAY | STARTED or row.pinned):
-            visit = replace(visit, pinned_engineer=engineer)
-        if row.status in PUBLISHED and engineer in shifts and start is not None:
-            visit = replace(visit, previous_engineer=engineer, previous_start=start)
-        if engineer in shifts and start is not None and row.status is not OrderStatus.NEW:
-            assert engineer is not None
-            published.setdefault(engineer, []).append((start, row.sequence or 0, key))
+        visit = day_visit(
+            visit, status=row.status, engineer=engineer, start=start, pinned=row.pinned, on_day=shifts
+        )
+        if (place := published_place(row.status, engineer, start, shifts)) is not None:
+            published.setdefault(place[0], []).append((place[1], row.sequence or 0, key))
         visits.append(visit)
 
     problem = optimizer.Problem(

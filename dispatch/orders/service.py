@@ -9,14 +9,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, false, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload
 
 from dispatch.access import STAFF, Actor, Role
 from dispatch.catalog import service as catalog
 from dispatch.catalog.models import ServiceType
 from dispatch.customers import service as customers
+from dispatch.customers.models import Customer
 from dispatch.db import utcnow
-from dispatch.engineers.models import Team
+from dispatch.engineers.models import Engineer, Team
 from dispatch.errors import Conflict, Forbidden, Invalid, NotFound, StaleVersion
 from dispatch.events import service as events
 from dispatch.events.models import Event
@@ -119,6 +120,14 @@ ORDER_SORT = Sort(
 )
 
 
+LIST_LOADING = (
+    defaultload(Order.customer).lazyload(Customer.contacts),
+    defaultload(Order.service_type).lazyload(ServiceType.skills),
+    defaultload(Order.engineer).lazyload(Engineer.skills),
+)
+"""A list shows the customer, service type and engineer briefly: not their contacts or skills."""
+
+
 def list_orders(
     session: Session,
     *,
@@ -142,7 +151,7 @@ def list_orders(
     page_size: int = 50,
 ) -> Page[Order]:
     """List the orders the actor may see, with filters a dispatcher's day view needs."""
-    stmt = visible(select(Order), actor)
+    stmt = visible(select(Order).options(*LIST_LOADING), actor)
     if status:
         stmt = stmt.where(Order.status.in_(status))
     if priority:

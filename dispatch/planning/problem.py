@@ -6,7 +6,7 @@ Time 0 of the problem is local midnight of the day in the planning time zone; vi
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -50,6 +50,49 @@ def engineer_key(engineer_id: int) -> str:
 def row_id(key: str) -> int:
     """The database id behind an optimizer id (``o12`` -> 12)."""
     return int(key[1:])
+
+
+def shift_breaks(
+    secs: Callable[[datetime], int],
+    earliest: datetime | None,
+    latest: datetime | None,
+    duration_s: int | None,
+) -> tuple[optimizer.Break, ...]:
+    """A shift's lunch break as the optimizer takes it (none if the shift has none)."""
+    if not (duration_s and earliest and latest):
+        return ()
+    start = secs(earliest)
+    # A shift's break lies wholly inside [earliest, latest]; the optimizer's window is for its start.
+    return (optimizer.Break(start, max(start, secs(latest) - duration_s), duration_s),)
+
+
+def day_visit(
+    visit: optimizer.Visit,
+    *,
+    status: OrderStatus,
+    engineer: str | None,
+    start: int | None,
+    pinned: bool,
+    on_day: Collection[str],
+) -> optimizer.Visit:
+    """An order's visit with what the live day holds fixed: started work where and when it happened,
+    taken or pinned work with its engineer, published work with its engineer and start to move from."""
+    if status in STARTED and engineer is not None and start is not None:
+        visit = replace(visit, fixed_engineer=engineer, fixed_start=start)
+    elif engineer in on_day and (status in UNDER_WAY | STARTED or pinned):
+        visit = replace(visit, pinned_engineer=engineer)
+    if status in PUBLISHED and engineer in on_day and start is not None:
+        visit = replace(visit, previous_engineer=engineer, previous_start=start)
+    return visit
+
+
+def published_place(
+    status: OrderStatus, engineer: str | None, start: int | None, on_day: Collection[str]
+) -> tuple[str, int] | None:
+    """(engineer, start) of an order on its engineer's day as published, None if it is not on one."""
+    if engineer is None or engineer not in on_day or start is None or status is OrderStatus.NEW:
+        return None
+    return engineer, start
 
 
 @dataclass
@@ -156,12 +199,7 @@ def load_day(
     for key, shift in shifts.items():
         e = engineers[key]
         home = optimizer.Location(e.home_latitude, e.home_longitude)
-        breaks: tuple[optimizer.Break, ...] = ()
-        if shift.break_duration_s and shift.break_earliest and shift.break_latest:
-            earliest = secs(shift.break_earliest)
-            # A shift's break lies wholly inside [earliest, latest]; the optimizer's window is for its start.
-            latest = max(earliest, secs(shift.break_latest) - shift.break_duration_s)
-            breaks = (optimizer.Break(earliest, latest, shift.break_duration_s),)
+        breaks = shift_breaks(secs, shift.break_earliest, shift.break_latest, shift.break_duration_s)
         leaves_from = home
         available = None
         if positions and now_s is not None and e.id in positions:
@@ -200,16 +238,13 @@ def load_day(
             required_skills=frozenset(s.code for s in order.skills),
             priority=PRIORITY[order.priority],
         )
-        if order.status in STARTED and engineer is not None and start is not None:
-            visit = replace(visit, fixed_engineer=engineer, fixed_start=start)
-        elif engineer in engineers and (order.status in UNDER_WAY | STARTED or order.pinned):
-            visit = replace(visit, pinned_engineer=engineer)
-        if order.status in PUBLISHED and engineer in engineers and start is not None:
-            visit = replace(visit, previous_engineer=engineer, previous_start=start)
+        visit = day_visit(
+            visit, status=order.status, engineer=engineer, start=start, pinned=order.pinned, on_day=engineers
+        )
         if order.engineer_id is not None and order.scheduled_start is not None:
             previous[key] = (order.engineer_id, order.scheduled_start)
-        if engineer in engineers and start is not None and order.status not in {OrderStatus.NEW}:
-            published.setdefault(engineer, []).append((start, order.sequence or 0, key))
+        if (place := published_place(order.status, engineer, start, engineers)) is not None:
+            published.setdefault(place[0], []).append((place[1], order.sequence or 0, key))
         visits.append(visit)
 
     problem = optimizer.Problem(

@@ -276,6 +276,18 @@ def revoke_token(session: Session, *, jti: str, user_id: int, token_type: str, e
         session.flush()
 
 
+def token_holder(session: Session, *, user_id: int, jti: str) -> tuple[User | None, bool]:
+    """The token's user (None if gone) and whether the token was revoked, in one statement."""
+    row = session.execute(
+        select(User, RevokedToken.jti)
+        .outerjoin(RevokedToken, RevokedToken.jti == jti)
+        .where(User.id == user_id)
+    ).first()
+    if row is None:
+        return None, is_revoked(session, jti=jti)
+    return row[0], row[1] is not None
+
+
 def is_revoked(session: Session, *, jti: str) -> bool:
     """Whether the token was revoked."""
     return session.get(RevokedToken, jti) is not None

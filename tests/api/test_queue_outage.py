@@ -3,11 +3,8 @@ and ``/healthz`` says which dependency is down."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,8 +13,7 @@ from sqlalchemy import update
 from api import create_app
 from dispatch.db import utcnow
 from dispatch.planning.models import Plan
-from tests.conftest import missing_service
-from tests.servers import free_port, wait_until_listening
+from tests.servers import free_port
 
 DAY = (utcnow() + timedelta(days=1)).date().isoformat()
 
@@ -34,48 +30,6 @@ def no_redis(app_settings, clean_db):
     app = _app(app_settings, f"redis://127.0.0.1:{free_port()}/0")
     yield app
     app.extensions["dispatch.db"].engine.dispose()
-
-
-class RedisServer:
-    """A redis-server of the test's own on a free port, that the test can stop and start again."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        wait_until_listening(self.port, process=self.process)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    if shutil.which("redis-server") is None:
-        missing_service("redis-server (to start and kill a Redis of the test's own)")
-    server = RedisServer()
-    server.start()
-    yield server
-    if server.process is not None and server.process.poll() is None:
-        server.kill()
 
 
 def _health_becomes(client, status: int, timeout_s: float = 5.0):
@@ -148,7 +102,7 @@ def test_redis_killed_while_a_plan_waits_then_back(app_settings, own_redis, worl
     assert asked.status_code == 202  # queued on Redis; no worker runs in this test
     plan_id = asked.json["id"]
 
-    own_redis.kill()  # the queue, and the job waiting in it, are gone
+    own_redis.stop()  # the queue, and the job waiting in it, are gone
     down = _health_becomes(client, 503)
     assert (down.status_code, down.json["queue"]) == (503, "unavailable: ConnectionError")
     assert client.get(f"/api/v1/plans/{plan_id}", headers=headers).json["status"] == "queued"

@@ -6,16 +6,13 @@ down, and `dispatch scheduler --once` + `dispatch worker --burst` send everythin
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
 from flask_jwt_extended import create_access_token
 from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
 
 from api import create_app
@@ -25,62 +22,9 @@ from tests.conftest import repo_root
 from tests.desk_factories import open_ticket
 from tests.dispatch.test_queue import cli_env
 from tests.factories import make_customer, make_user
-from tests.mailservers import free_port, smtp_server
+from tests.mailservers import smtp_server
 
 pytestmark = pytest.mark.slow
-
-
-class OwnRedis:
-    """A redis-server process on a port of its own, which the test stops and starts."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = Redis.from_url(self.url, socket_connect_timeout=0.2)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except RedisConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
-
-
-@pytest.fixture
-def own_redis():
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    server = OwnRedis()
-    server.start()
-    yield server
-    server.stop()
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
