@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from dispatch.access import SYSTEM, Role
+from dispatch.customers.models import Customer, CustomerTier
 from dispatch.customers.recognition import Sender
 from dispatch.orders.models import Order
 from dispatch.routing import assign, transfers
@@ -30,9 +31,17 @@ EXTRA_AGENTS = (
 
 
 def load(
-    session: Session, *, agent_user_id: int, customer_ids: Sequence[int], order_ids: Sequence[int]
+    session: Session,
+    *,
+    agent_user_id: int,
+    customer_ids: Sequence[int],
+    order_ids: Sequence[int],
+    time_zone: str = TZ,
 ) -> dict[str, int]:
-    """Teams, agents, categories, rules and tickets; the demo agent leads the first line."""
+    """Teams, agents, categories, rules and tickets; the demo agent leads the first line.
+
+    The agents work in ``time_zone`` (the city's).
+    """
     second = routing.create_team(
         session,
         actor=SYSTEM,
@@ -55,7 +64,12 @@ def load(
     )
     teams = {"first": first.id, "second": second.id}
     routing.set_member(
-        session, actor=SYSTEM, team_id=first.id, user_id=agent_user_id, is_lead=True, default_time_zone=TZ
+        session,
+        actor=SYSTEM,
+        team_id=first.id,
+        user_id=agent_user_id,
+        is_lead=True,
+        default_time_zone=time_zone,
     )
     for i, (name, team) in enumerate(EXTRA_AGENTS):
         user = users.create(
@@ -73,7 +87,7 @@ def load(
             team_id=teams[team],
             user_id=user.id,
             is_lead=team == "second" and i == 2,
-            default_time_zone=TZ,
+            default_time_zone=time_zone,
         )
         # One agent keeps office hours (weekdays 08:00-18:00); the others take tickets at any hour.
         hours = WEEKDAYS if name == "Eli Novak" else None
@@ -150,7 +164,7 @@ def load(
         ),
         _open(
             session,
-            c[3],
+            _standard(session, c, start=3),  # escalated below: a key account's starts on the second line
             TicketKind.INQUIRY,
             TicketChannel.EMAIL,
             "Invoice question",
@@ -224,6 +238,15 @@ def load(
         session, actor=agent, ticket_id=made[3], expected_version=None, reason="refund approval"
     )
     return {"first": first.id, "second": second.id, "tickets": len(made)}
+
+
+def _standard(session: Session, customer_ids: Sequence[int], *, start: int) -> int:
+    """The first customer from ``start`` on with the standard tier (else the one at ``start``)."""
+    for customer_id in customer_ids[start:]:
+        customer = session.get(Customer, customer_id)
+        if customer is not None and customer.tier is CustomerTier.STANDARD:
+            return customer_id
+    return customer_ids[start]
 
 
 def _open(
