@@ -132,7 +132,7 @@ def load(
         condition={"all": []},
         actions={"team_id": first.id},
     )
-    c = list(customer_ids)
+    c = [customer_ids[i % len(customer_ids)] for i in range(max(6, len(customer_ids)))]  # a tiny city too
     visited = [session.get(Order, oid) for oid in order_ids[:2]]
     about = [o.customer_id for o in visited if o is not None] or c[:2]
     made = [

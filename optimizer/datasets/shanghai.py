@@ -234,6 +234,27 @@ def _shift(rng: random.Random, engineer_ref: str) -> CityShift:
     )
 
 
+def _staff(rng: random.Random, orders: list[CityOrder], count: int) -> list[tuple[str, ...]]:
+    """Skill profiles for ``count`` engineers, hired to the day's work: each next one has the skill
+    whose booked hours are least covered yet (so a small city has its midwives and its technicians)."""
+    need: dict[str, float] = {}
+    for order in orders:
+        for skill in order.skills:
+            need[skill] = need.get(skill, 0.0) + order.duration_s / len(order.skills)
+    per_engineer = sum(need.values()) / count
+    covered = dict.fromkeys(need, 0.0)
+    profiles: list[tuple[str, ...]] = []
+    for _ in range(count):
+        short = max(sorted(need), key=lambda skill: need[skill] - covered[skill])
+        options = [(p, w) for p, w in _PROFILES if short in p]
+        profile = rng.choices([p for p, _ in options], weights=[w for _, w in options])[0]
+        for skill in profile:
+            if skill in covered:
+                covered[skill] += per_engineer / len(profile)
+        profiles.append(profile)
+    return profiles
+
+
 def nearest_district(point: Point) -> District:
     """The district whose centre is closest to ``point``."""
     return min(DISTRICTS, key=lambda d: (d.lat - point.lat) ** 2 + (d.lon - point.lon) ** 2)
@@ -305,12 +326,10 @@ def generate_shanghai(orders: int = 200, *, seed: int = 7, day: date = DEFAULT_D
             )
         )
 
-    profile_weights = [w for _, w in _PROFILES]
     engineers: list[CityEngineer] = []
     shifts: list[CityShift] = []
-    for i in range(engineers_for(orders)):
+    for i, skills in enumerate(_staff(rng, city_orders, engineers_for(orders))):
         team = TEAMS[i % len(TEAMS)]
-        skills = rng.choices([p for p, _ in _PROFILES], weights=profile_weights)[0]
         nurse = not {"appliance", "hvac"} & set(skills)
         home = offset(team.base, rng.gauss(0, 2500), rng.gauss(0, 2500))
         ref = f"E{i + 1:04d}"
