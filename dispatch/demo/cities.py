@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from dispatch.calendars import seed
+from dispatch.demo.desk_scripts import MANCHESTER, SHANGHAI, DeskScript
 from optimizer.datasets.cities import DEFAULT, generate
 from optimizer.datasets.city import City
 
@@ -29,6 +30,10 @@ class DemoCity:
     settings: dict[str, Any] = field(default_factory=dict)
     """Company settings the demo serves this city with (unless the environment sets them)."""
     is_working_day: Callable[[date], bool] = lambda day: day.weekday() < 5
+    desk: DeskScript = MANCHESTER
+    """What the service desk's demo says."""
+    staff: dict[str, str] = field(default_factory=dict)
+    """Full names of the demo's staff logins by role, where the city's differ from the defaults."""
 
     def generate(self, orders: int, *, seed: int, day: date) -> City:
         """The seeded city with ``orders`` visits on ``day``."""
@@ -93,6 +98,8 @@ CITIES: dict[str, DemoCity] = {
             "company_name": "申城上门服务",
         },
         is_working_day=chinese_working_day,
+        desk=SHANGHAI,
+        staff={"admin": "王海燕", "dispatcher": "陈志明", "agent": "刘佳怡"},
     ),
 }
 NAMES = tuple(CITIES)

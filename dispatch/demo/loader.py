@@ -160,7 +160,7 @@ def load(
         order_ids.append(order.id)
     first_engineer = city.engineers[0]
     first_customer = city.customers[0]
-    names = {"engineer": first_engineer.name, "customer": first_customer.name}
+    names = {**where.staff, "engineer": first_engineer.name, "customer": first_customer.name}
     logins = [DemoLogin(x.role, x.email, x.password, names.get(x.role, x.who)) for x in DEMO_LOGINS]
     user_ids: dict[str, int] = {}
     for login in logins:
@@ -182,9 +182,10 @@ def load(
         customer_ids=[customer_ids[c.ref] for c in city.customers],
         order_ids=order_ids,
         time_zone=city.time_zone,
+        script=where.desk,
     )
     session.flush()
-    sla_demo.load(session)
+    sla_demo.load(session, office=where.key)
     session.flush()
     return logins
 

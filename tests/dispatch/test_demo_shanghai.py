@@ -18,8 +18,12 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from dispatch.demo import cities, loader
-from dispatch.models import Customer, Engineer, Shift, Site
+from dispatch.calendars.models import BusinessCalendar
+from dispatch.demo import cities, desk_scripts, loader
+from dispatch.models import Customer, Engineer, Shift, Site, User
+from dispatch.routing.models import DeskTeam
+from dispatch.sla.models import SlaPolicy
+from dispatch.tickets.models import Ticket
 from optimizer.datasets.shanghai import CENTRE, DISTRICTS, SERVICE_TYPES, generate_shanghai
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -138,6 +142,23 @@ def test_no_shifts_on_the_national_day_holiday_and_shifts_on_the_make_up_saturda
     ]
     engineers = db_session.scalar(select(func.count()).select_from(Engineer))
     assert db_session.scalar(select(func.count()).select_from(Shift)) == 5 * engineers
+
+
+def test_the_shanghai_desk_is_written_in_chinese_and_counts_in_the_shanghai_calendar(db_session):
+    logins = loader.load(db_session, orders_count=20, seed=5, day=date(2031, 3, 4), city_name="shanghai")
+    db_session.commit()
+    assert {x.role: x.who for x in logins}["dispatcher"] == "陈志明"
+    rows = db_session.execute(select(Ticket.subject, Ticket.team_id, Ticket.assignee_id)).all()
+    assert len(rows) == 7
+    assert all(re.search("[\u4e00-\u9fff]", r.subject) for r in rows), [r.subject for r in rows]
+    leak = next(r for r in rows if "漏水" in r.subject)
+    assert db_session.get(DeskTeam, leak.team_id).name == "二线支持"  # the leak rule matched the Chinese word
+    assert sum(r.assignee_id is not None for r in rows) == 6
+    agents = db_session.scalars(select(User.full_name).where(User.email.like("%@desk.example.com"))).all()
+    assert sorted(agents) == sorted(a[0] for a in desk_scripts.SHANGHAI.agents)
+    policies = db_session.execute(select(SlaPolicy.name, BusinessCalendar.name).join(BusinessCalendar)).all()
+    assert {p for p, _ in policies} == {"VIP和重点客户", "紧急和高优先级故障", "标准"}
+    assert {c for _, c in policies} == {"Shanghai office"}
 
 
 # --- through the API, with the company set up as the Shanghai demo serves it ----------------------
