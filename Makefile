@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+CITY ?= manchester
 
 .PHONY: demo test check lint typecheck translations bench-solomon bench-generated bench-field bench-city bench-sync bench-api clean
 
@@ -20,9 +21,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@
 
-## Run the demo: SQLite file in ./instance, migrations, demo city, in-process worker.
+## Run the demo: SQLite file in ./instance, migrations, demo city, in-process worker (CITY=shanghai for Shanghai).
 demo: $(VENV)/.installed
-	$(BIN)/dispatch demo
+	$(BIN)/dispatch demo --city $(CITY)
 
 ## Install the test extras and Chromium (browser tests), then run the whole suite on both cores.
 test: $(VENV)/.installed-test
@@ -55,10 +56,10 @@ bench-generated: $(VENV)/.installed
 	$(BIN)/python -m optimizer.bench generated --time-limit 60
 
 bench-field: $(VENV)/.installed
-	$(BIN)/python -m optimizer.bench field --time-limit 60
+	$(BIN)/python -m optimizer.bench field --time-limit 60 --city $(CITY)
 
 bench-city: $(VENV)/.installed
-	$(BIN)/python -m optimizer.bench city
+	$(BIN)/python -m optimizer.bench city --city $(CITY)
 
 ## Replay 1,000 queued PWA actions (200 photos) against gunicorn: time and server memory.
 bench-sync: $(VENV)/.installed

@@ -100,9 +100,10 @@ class City:
     site_ids: list[int]
     customer_site_ids: list[int]
     service_type_ids: list[int]
+    time_zone: str = TZ
 
 
-def build(url: str, *, orders: int, plan_seconds: float, seed: int) -> City:
+def build(url: str, *, orders: int, plan_seconds: float, seed: int, city: str = "manchester") -> City:
     """Load the demo city, plan its day and publish it (the planned visits dispatched)."""
     from sqlalchemy import select
 
@@ -115,7 +116,7 @@ def build(url: str, *, orders: int, plan_seconds: float, seed: int) -> City:
     from dispatch.users.models import User
 
     engine = make_engine(url)
-    city = build_city(engine, orders=orders, plan_seconds=plan_seconds, seed=seed)
+    built = build_city(engine, orders=orders, plan_seconds=plan_seconds, seed=seed, city=city)
     with make_session_factory(engine)() as session:
         for order_id in session.scalars(select(Order.id).where(Order.status == OrderStatus.SCHEDULED)):
             actions.dispatch(session, actor=SYSTEM, order_id=order_id, expected_version=None)
@@ -123,7 +124,7 @@ def build(url: str, *, orders: int, plan_seconds: float, seed: int) -> City:
         customer_id = session.scalar(select(User.customer_id).where(User.email == LOGINS["customer"][0]))
         mine = list(session.scalars(select(Site.id).where(Site.customer_id == customer_id)))
     engine.dispose()
-    return City(city.day, city.planned, city.site_ids, mine, city.service_type_ids)
+    return City(built.day, built.planned, built.site_ids, mine, built.service_type_ids, built.time_zone)
 
 
 # --- servers ----------------------------------------------------------------------------------
@@ -398,7 +399,7 @@ def phases(city: City, tokens: dict[str, str], seed: int) -> list[tuple[str, lis
     from dispatch.booking.slots import Policy, candidate_windows
 
     rng = random.Random(seed)
-    windows = candidate_windows(city.day, time_zone=TZ, policy=Policy(), now=datetime.now(UTC))
+    windows = candidate_windows(city.day, time_zone=city.time_zone, policy=Policy(), now=datetime.now(UTC))
     slots = [
         (
             "GET",
@@ -469,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         "--python-load", action="store_true", help="use the Python load generator even if wrk is here"
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--city", choices=("manchester", "shanghai"), default="manchester", help="demo city")
     parser.add_argument("--serve-hello", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_hello:
@@ -486,9 +488,10 @@ def main(argv: list[str] | None = None) -> int:
     with scratch_schema(args.database_url, "benchapi") as url:
         t0 = time.perf_counter()
         print(
-            f"loading the demo city ({args.orders} orders), planning and publishing its day ...", flush=True
+            f"loading the demo city {args.city} ({args.orders} orders), planning and publishing its day ...",
+            flush=True,
         )
-        city = build(url, orders=args.orders, plan_seconds=args.plan_seconds, seed=args.seed)
+        city = build(url, orders=args.orders, plan_seconds=args.plan_seconds, seed=args.seed, city=args.city)
         print(f"  {city.planned} visits planned on {city.day} ({time.perf_counter() - t0:.0f} s)", flush=True)
         instance = tempfile.mkdtemp(prefix="bench-api-")
         env = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -49,17 +50,42 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+DEMO_CITIES = ("manchester", "shanghai")
+"""The demo's cities (``dispatch.demo.cities.NAMES``, spelled out so that ``--help`` needs no import)."""
+
+city_option = click.option(
+    "--city",
+    type=click.Choice(DEMO_CITIES),
+    default="manchester",
+    show_default=True,
+    help="demo city: Greater Manchester, or Shanghai (Chinese names and addresses, Asia/Shanghai, zh_Hans)",
+)
+
+
 @main.command("load-demo")
 @click.option("--orders", "orders_count", default=200, show_default=True, type=click.IntRange(1, 5000))
 @click.option("--seed", default=7, show_default=True)
-def load_demo(orders_count: int, seed: int) -> None:
+@city_option
+def load_demo(orders_count: int, seed: int, city: str) -> None:
     """Load the demo city (refused in production and on a database that has users)."""
     settings = _settings()
-    logins = _load_demo(settings, orders_count, seed)
+    logins = _load_demo(settings, orders_count, seed, city)
     _print_logins(logins)
 
 
-def _load_demo(settings: Settings, orders_count: int, seed: int) -> list[Any]:
+def demo_settings(city: str, environ: Mapping[str, str], **overrides: Any) -> dict[str, Any]:
+    """Settings overrides to serve ``city`` with: its company defaults, unless the environment sets them."""
+    from dispatch.demo import cities
+
+    wanted = {
+        name: value
+        for name, value in cities.get(city).settings.items()
+        if not environ.get(f"DISPATCH_{name.upper()}")
+    }
+    return {**wanted, **overrides}
+
+
+def _load_demo(settings: Settings, orders_count: int, seed: int, city: str = "manchester") -> list[Any]:
     from dispatch import migrate
     from dispatch.db import make_engine, make_session_factory
     from dispatch.demo import loader
@@ -71,8 +97,11 @@ def _load_demo(settings: Settings, orders_count: int, seed: int) -> list[Any]:
     with make_session_factory(engine)() as session:
         if loader.already_loaded(session):
             click.echo("the database already has data: demo not loaded again (delete it to start over)")
+            held = loader.loaded_city(session)
+            if held not in (None, city):
+                click.echo(f"it holds the {held} demo, not {city}: delete it to load {city}", err=True)
             return list(loader.DEMO_LOGINS)
-        logins = loader.load(session, orders_count=orders_count, seed=seed)
+        logins = loader.load(session, orders_count=orders_count, seed=seed, city_name=city)
         session.commit()
     return logins
 
@@ -87,17 +116,19 @@ def _print_logins(logins: list[Any]) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 @click.option("--orders", "orders_count", default=200, show_default=True, type=click.IntRange(1, 5000))
-def demo(host: str, port: int, orders_count: int) -> None:
+@city_option
+def demo(host: str, port: int, orders_count: int, city: str) -> None:
     """Migrate, load the demo city if the database is empty, and serve it."""
     env = os.environ.get("DISPATCH_ENV") or "demo"
-    settings = _settings(env=env)
-    logins = _load_demo(settings, orders_count, seed=7)
+    settings = _settings(**demo_settings(city, os.environ, env=env))
+    logins = _load_demo(settings, orders_count, seed=7, city=city)
     base = f"http://{host}:{port}"
     click.echo("")
     click.echo(f"Field-service dispatch is running at {base}/")
     click.echo(f"  Console:      {base}/console   (dispatchers: plan, adjust, publish the day)")
     click.echo(f"  API docs:     {base}/api/docs")
     click.echo(f"  OpenAPI:      {base}/api/openapi.json")
+    click.echo(f"  City:         {city} ({settings.default_time_zone}, {settings.default_locale})")
     click.echo(f"  Database:     {_safe_url(settings.database_url)}")
     click.echo("  Worker:       in-process" if not settings.redis_url else "  Worker:       RQ on Redis")
     if settings.email_backend == "file":

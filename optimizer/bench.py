@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from optimizer.datasets import solomon
+from optimizer.datasets.cities import NAMES as CITY_NAMES
 from optimizer.model import Problem, SolveOptions
 from optimizer.solver import solve
 
@@ -279,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     trv.add_argument("--places", type=int, default=1000)
     trv.add_argument("--baseline-places", type=int, default=200, help="geopy is timed on a sample")
     trv.add_argument("--seed", type=int, default=7)
+    for city_bench in (fld, city, ins, trv):
+        city_bench.add_argument("--city", choices=CITY_NAMES, default="manchester", help="demo city")
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.bench == "solomon":

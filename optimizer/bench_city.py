@@ -8,7 +8,8 @@ import time
 from dataclasses import replace
 
 from optimizer.baseline import route_distance
-from optimizer.datasets.city import City, generate_city
+from optimizer.datasets.cities import generate
+from optimizer.datasets.city import City
 from optimizer.insertion import insertion_options
 from optimizer.model import Break, Engineer, Location, Priority, Problem, SolveOptions, Visit
 from optimizer.plan import Plan, SolveStats
@@ -86,7 +87,7 @@ def city_bench(args: argparse.Namespace) -> int:
     )
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for size in [int(s) for s in args.sizes.split(",")]:
-        city = generate_city(orders=size, seed=args.seed)
+        city = generate(args.city, orders=size, seed=args.seed)
         problem = city_problem(city, SolveOptions(workers=args.workers))
         g_metres, g_assigned, feasible, _ = greedy_plan_figures(problem)
         plan = solve(problem, time_limit_s=args.time_limit, seed=0)
@@ -108,7 +109,7 @@ def city_bench(args: argparse.Namespace) -> int:
 
 def insertion_bench(args: argparse.Namespace) -> int:
     """Plan a day of ``--visits`` visits, then time booking queries for new visits."""
-    city = generate_city(orders=args.visits + args.queries, seed=args.seed)
+    city = generate(args.city, orders=args.visits + args.queries, seed=args.seed)
     full = city_problem(city)
     planned = replace(full, visits=full.visits[: args.visits])
     plan = solve(planned, time_limit_s=args.time_limit, seed=0)
@@ -135,7 +136,7 @@ def travel_bench(args: argparse.Namespace) -> int:
     """Time the haversine matrix for ``--places`` demo-city places against geopy pair by pair."""
     from geopy.distance import great_circle
 
-    city = generate_city(orders=min(2000, 2 * args.places), seed=args.seed)
+    city = generate(args.city, orders=min(2000, 2 * args.places), seed=args.seed)
     places = [Location(s.point.lat, s.point.lon) for s in city.sites][: args.places]
     travel = HaversineTravel()
     runs = []
@@ -188,7 +189,7 @@ def field_bench(args: argparse.Namespace) -> int:
     )
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for size in [int(s) for s in args.sizes.split(",")]:
-        city = generate_city(orders=size, seed=args.seed)
+        city = generate(args.city, orders=size, seed=args.seed)
         problem = city_problem(city, SolveOptions(workers=args.workers))
         ours = solve(problem, time_limit_s=args.time_limit, seed=0)
         peer = peer_plan(problem, args.time_limit)

@@ -116,3 +116,70 @@ def test_create_user_makes_the_first_admin(tmp_path):
     again = run_cli(*args, env=env, input=typed, timeout=60)
     assert again.returncode != 0
     assert "already exists" in again.stderr
+
+
+@pytest.fixture
+def demo_without_server(tmp_path, monkeypatch):
+    """Run ``dispatch demo`` in this process up to the point where it would serve: the settings it
+    would serve with, its output, and the instance folder it loaded."""
+    from click.testing import CliRunner
+
+    from dispatch import cli
+
+    served = {}
+    monkeypatch.setattr(
+        cli, "_serve", lambda settings, host, port, *, workers: served.update(settings=settings)
+    )
+    unset = {k: None for k in os.environ if k.startswith("DISPATCH_") or k in ("DATABASE_URL", "REDIS_URL")}
+
+    def run(*args, **env):
+        served.clear()
+        result = CliRunner().invoke(
+            cli.main,
+            ["demo", "--port", str(free_port()), *args],
+            env={**unset, "DISPATCH_INSTANCE_PATH": str(tmp_path / "instance"), **env},
+        )
+        return result, served.get("settings")
+
+    return run
+
+
+def test_demo_city_shanghai_loads_chinese_data_and_serves_the_company_in_shanghai(
+    tmp_path, demo_without_server
+):
+    import sqlite3
+
+    result, settings = demo_without_server("--city", "shanghai", "--orders", "5")
+    assert result.exit_code == 0, result.output
+    assert (settings.default_time_zone, settings.default_locale, settings.phone_region) == (
+        "Asia/Shanghai",
+        "zh_Hans",
+        "CN",
+    )
+    assert settings.env == "demo"
+    assert "City:         shanghai (Asia/Shanghai, zh_Hans)" in result.output
+    assert "customer@example.com" in result.output
+    with sqlite3.connect(tmp_path / "instance" / "dispatch.db") as db:
+        addresses = [row[0] for row in db.execute("SELECT address FROM sites")]
+        zones = {row[0] for row in db.execute("SELECT time_zone FROM teams")}
+    assert len(addresses) == 4
+    assert all(a.startswith("上海市") for a in addresses)
+    assert zones == {"Asia/Shanghai"}
+    # Asked for Manchester on the same database: nothing is loaded twice, and the command says why.
+    again, settings = demo_without_server("--city", "manchester", DISPATCH_DEFAULT_LOCALE="en")
+    assert again.exit_code == 0, again.output
+    assert "demo not loaded again" in again.output
+    assert "it holds the shanghai demo, not manchester" in again.stderr
+    assert settings.default_time_zone == "Europe/London"
+
+
+def test_the_environment_wins_over_the_city_and_an_unknown_city_is_refused(demo_without_server):
+    result, settings = demo_without_server(
+        "--city", "shanghai", "--orders", "3", DISPATCH_DEFAULT_LOCALE="en"
+    )
+    assert result.exit_code == 0, result.output
+    assert (settings.default_locale, settings.default_time_zone) == ("en", "Asia/Shanghai")
+    unknown, settings = demo_without_server("--city", "atlantis")
+    assert unknown.exit_code == 2
+    assert settings is None
+    assert "'atlantis' is not one of 'manchester', 'shanghai'" in unknown.stderr

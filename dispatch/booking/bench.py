@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import Engine, select
@@ -41,7 +40,8 @@ from dispatch.access import SYSTEM
 from dispatch.booking.slots import Policy, candidate_windows, check
 from dispatch.catalog.models import ServiceType
 from dispatch.db import make_engine, make_session_factory, scratch_schema
-from dispatch.demo.loader import load, next_working_day
+from dispatch.demo import cities
+from dispatch.demo.loader import demo_day, load
 from dispatch.orders import actions
 from dispatch.planning.problem import load_day, row_id
 from dispatch.sites.models import Site
@@ -58,18 +58,23 @@ class City:
     planned: int
     site_ids: list[int]
     service_type_ids: list[int]
+    time_zone: str = TZ
 
 
-def build_city(engine: Engine, *, orders: int, plan_seconds: float, seed: int) -> City:
-    """Migrate, load the demo city and put the optimizer's plan of the day on the engineers' routes."""
+def build_city(
+    engine: Engine, *, orders: int, plan_seconds: float, seed: int, city: str | None = None
+) -> City:
+    """Migrate, load the demo city (Manchester, or ``city``) and put the optimizer's plan of the day
+    on the engineers' routes."""
     migrate.upgrade(engine)
     sessions = make_session_factory(engine)
-    day = next_working_day(datetime.now(ZoneInfo(TZ)).date())
+    where = cities.get(city)
+    day = demo_day(where.key)
     with sessions() as session:
-        load(session, orders_count=orders, seed=seed, day=day)
+        load(session, orders_count=orders, seed=seed, day=day, city_name=where.key)
         session.commit()
     with sessions() as session:
-        loaded = load_day(session, day=day, time_zone=TZ)
+        loaded = load_day(session, day=day, time_zone=where.time_zone)
         plan = optimizer.solve(loaded.problem, time_limit_s=plan_seconds, seed=seed)
         planned = 0
         for route in plan.routes:
@@ -87,7 +92,9 @@ def build_city(engine: Engine, *, orders: int, plan_seconds: float, seed: int) -
         session.commit()
         site_ids = list(session.scalars(select(Site.id)))
         type_ids = list(session.scalars(select(ServiceType.id)))
-    return City(day=day, planned=planned, site_ids=site_ids, service_type_ids=type_ids)
+    return City(
+        day=day, planned=planned, site_ids=site_ids, service_type_ids=type_ids, time_zone=where.time_zone
+    )
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -121,7 +128,7 @@ def time_slot_queries(engine: Engine, city: City, *, queries: int, seed: int, ca
                 latitude=site.latitude + rng.uniform(-0.01, 0.01),
                 longitude=site.longitude + rng.uniform(-0.01, 0.01),
                 day=city.day,
-                time_zone=TZ,
+                time_zone=city.time_zone,
                 policy=policy,
                 now=now,
                 cached=cached,
@@ -216,7 +223,7 @@ def _call(conn: http.client.HTTPConnection, method: str, path: str, body: Any = 
 
 
 def _booking_request(city: City, token: str) -> Request:
-    windows = candidate_windows(city.day, time_zone=TZ, policy=Policy(), now=datetime.now(UTC))
+    windows = candidate_windows(city.day, time_zone=city.time_zone, policy=Policy(), now=datetime.now(UTC))
 
     def book(conn: http.client.HTTPConnection, rng: random.Random) -> int:
         start, end = rng.choice(windows)
@@ -254,11 +261,12 @@ def http_benchmark(
     total: int,
     concurrency: int,
     workers: int,
+    city: str | None = None,
 ) -> None:
     """Bookings per second on gunicorn + PostgreSQL against a hello-world on the same settings."""
     with scratch_schema(postgres_url, "bench") as url:
         engine = make_engine(url)
-        city = build_city(engine, orders=orders, plan_seconds=plan_seconds, seed=seed)
+        built = build_city(engine, orders=orders, plan_seconds=plan_seconds, seed=seed, city=city)
         engine.dispose()
         env = {
             "PATH": "/usr/bin:/bin",
@@ -278,7 +286,7 @@ def http_benchmark(
             token = json.loads(data)["access_token"]
             conn.close()
             booked_rps, booked = drive(
-                port, _booking_request(city, token), total=total, concurrency=concurrency, seed=seed
+                port, _booking_request(built, token), total=total, concurrency=concurrency, seed=seed
             )
         with gunicorn("dispatch.booking.hello:app", env, workers=workers, threads=threads) as port:
             hello_rps, hello = drive(port, _hello_request, total=total, concurrency=concurrency, seed=seed)
@@ -310,6 +318,7 @@ def http_benchmark(
 @click.option("--concurrency", default=8, show_default=True, help="concurrent clients in the HTTP part")
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
 @click.option("--seed", default=7, show_default=True)
+@click.option("--city", type=click.Choice(cities.NAMES), default="manchester", show_default=True)
 def main(
     orders: int,
     plan_seconds: float,
@@ -319,18 +328,20 @@ def main(
     concurrency: int,
     workers: int,
     seed: int,
+    city: str,
 ) -> None:
     """Time slot queries on a planned day; compare booking throughput with a Flask hello-world."""
     with tempfile.TemporaryDirectory(prefix="dispatch-bench-") as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
         t0 = time.perf_counter()
-        city = build_city(engine, orders=orders, plan_seconds=plan_seconds, seed=seed)
+        built = build_city(engine, orders=orders, plan_seconds=plan_seconds, seed=seed, city=city)
         click.echo(
-            f"demo city: {orders} orders, {city.planned} planned on {city.day} ({time.perf_counter() - t0:.0f} s)"
+            f"demo city {city}: {orders} orders, {built.planned} planned on {built.day} "
+            f"({time.perf_counter() - t0:.0f} s)"
         )
         for cached, what in ((False, "day timed afresh"), (True, "day unchanged, cached plan")):
-            timings = time_slot_queries(engine, city, queries=queries, seed=seed, cached=cached)
-            _report_slots(timings, city, what)
+            timings = time_slot_queries(engine, built, queries=queries, seed=seed, cached=cached)
+            _report_slots(timings, built, what)
         engine.dispose()
     if not postgres_url:
         click.echo("HTTP part skipped: give --postgres-url (or DISPATCH_BENCH_DATABASE_URL) to run it")
@@ -345,6 +356,7 @@ def main(
         total=total,
         concurrency=concurrency,
         workers=workers,
+        city=city,
     )
 
 

@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from dispatch.access import SYSTEM, Role
+from dispatch.customers.models import Customer, CustomerTier
 from dispatch.customers.recognition import Sender
+from dispatch.demo.desk_scripts import MANCHESTER, DeskScript, DeskTicket
 from dispatch.orders.models import Order
 from dispatch.routing import assign, transfers
 from dispatch.routing import service as routing
@@ -21,23 +23,28 @@ from dispatch.users import service as users
 
 TZ = "Europe/London"
 WEEKDAYS = {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
-EXTRA_AGENTS = (
-    ("Bo Brennan", "first"),
-    ("Cleo Ahmed", "first"),
-    ("Dara Quinn", "second"),
-    ("Eli Novak", "second"),
-)
+EXTRA_AGENTS = MANCHESTER.agents
 
 
 def load(
-    session: Session, *, agent_user_id: int, customer_ids: Sequence[int], order_ids: Sequence[int]
+    session: Session,
+    *,
+    agent_user_id: int,
+    customer_ids: Sequence[int],
+    order_ids: Sequence[int],
+    time_zone: str = TZ,
+    script: DeskScript = MANCHESTER,
 ) -> dict[str, int]:
-    """Teams, agents, categories, rules and tickets; the demo agent leads the first line."""
+    """Teams, agents, categories, rules and tickets; the demo agent leads the first line.
+
+    The agents work in ``time_zone`` (the city's) and the desk's words are the city's ``script``.
+    """
+    first_name, second_name, partner_name = script.team_names
     second = routing.create_team(
         session,
         actor=SYSTEM,
         code="second-line",
-        name="Second line",
+        name=second_name,
         tier=DeskTier.SECOND_LINE,
         strategy=AssignmentStrategy.LEAST_LOADED,
     )
@@ -45,23 +52,28 @@ def load(
         session,
         actor=SYSTEM,
         code="first-line",
-        name="First line",
+        name=first_name,
         tier=DeskTier.FIRST_LINE,
         strategy=AssignmentStrategy.ROUND_ROBIN,
         escalates_to_id=second.id,
     )
     routing.create_team(
-        session, actor=SYSTEM, code="partner-installers", name="Partner installers", tier=DeskTier.PARTNER
+        session, actor=SYSTEM, code="partner-installers", name=partner_name, tier=DeskTier.PARTNER
     )
     teams = {"first": first.id, "second": second.id}
     routing.set_member(
-        session, actor=SYSTEM, team_id=first.id, user_id=agent_user_id, is_lead=True, default_time_zone=TZ
+        session,
+        actor=SYSTEM,
+        team_id=first.id,
+        user_id=agent_user_id,
+        is_lead=True,
+        default_time_zone=time_zone,
     )
-    for i, (name, team) in enumerate(EXTRA_AGENTS):
+    for i, (name, mailbox, team) in enumerate(script.agents):
         user = users.create(
             session,
             actor=SYSTEM,
-            email=f"{name.split()[0].lower()}@desk.example.com",
+            email=f"{mailbox}@desk.example.com",
             full_name=name,
             password=secrets.token_urlsafe(16),
             role=Role.AGENT,
@@ -73,52 +85,63 @@ def load(
             team_id=teams[team],
             user_id=user.id,
             is_lead=team == "second" and i == 2,
-            default_time_zone=TZ,
+            default_time_zone=time_zone,
         )
         # One agent keeps office hours (weekdays 08:00-18:00); the others take tickets at any hour.
-        hours = WEEKDAYS if name == "Eli Novak" else None
+        hours = WEEKDAYS if i == len(script.agents) - 1 else None
         routing.update_agent(
             session,
             actor=SYSTEM,
             user_id=user.id,
-            changes={"working_hours": hours, "skills": ["gas"] if team == "second" else []},
+            changes={
+                "working_hours": hours,
+                "skills": list(script.second_line_skills) if team == "second" else [],
+            },
         )
-    heating = categories.create(session, actor=SYSTEM, name="Heating")
-    boiler = categories.create(session, actor=SYSTEM, name="Boiler", parent_id=heating.id, skills=["gas"])
-    plumbing = categories.create(session, actor=SYSTEM, name="Plumbing")
-    leak = categories.create(session, actor=SYSTEM, name="Leak", parent_id=plumbing.id)
-    categories.create(session, actor=SYSTEM, name="Electrical")
-    categories.create(session, actor=SYSTEM, name="Appointments")
-    billing = categories.create(session, actor=SYSTEM, name="Billing")
+    named = script.categories
+    heating = categories.create(session, actor=SYSTEM, name=named["heating"])
+    boiler = categories.create(
+        session,
+        actor=SYSTEM,
+        name=named["boiler"],
+        parent_id=heating.id,
+        skills=list(script.second_line_skills),
+    )
+    plumbing = categories.create(session, actor=SYSTEM, name=named["plumbing"])
+    leak = categories.create(session, actor=SYSTEM, name=named["leak"], parent_id=plumbing.id)
+    categories.create(session, actor=SYSTEM, name=named["electrical"])
+    categories.create(session, actor=SYSTEM, name=named["appointments"])
+    billing = categories.create(session, actor=SYSTEM, name=named["billing"])
+    leaks, key_accounts, complaints, the_rest = script.rule_names
     routing.create_rule(
         session,
         actor=SYSTEM,
-        name="Leaks are urgent, for the second line",
-        condition={"field": "subject", "words": ["leak", "leaking", "flood", "漏水"]},
+        name=leaks,
+        condition={"field": "subject", "words": list(script.leak_words)},
         actions={"team_id": second.id, "priority": "urgent", "category_id": leak.id, "tags": ["water"]},
     )
     routing.create_rule(
         session,
         actor=SYSTEM,
-        name="Key accounts and VIPs to the second line",
+        name=key_accounts,
         condition={"field": "tier", "in": ["vip", "key_account"]},
         actions={"team_id": second.id, "priority": "high"},
     )
     routing.create_rule(
         session,
         actor=SYSTEM,
-        name="Complaints to the second line",
+        name=complaints,
         condition={"field": "kind", "in": ["complaint"]},
         actions={"team_id": second.id, "tags": ["complaint"]},
     )
     routing.create_rule(
         session,
         actor=SYSTEM,
-        name="Everything else to the first line",
+        name=the_rest,
         condition={"all": []},
         actions={"team_id": first.id},
     )
-    c = list(customer_ids)
+    c = [customer_ids[i % len(customer_ids)] for i in range(max(6, len(customer_ids)))]  # a tiny city too
     visited = [session.get(Order, oid) for oid in order_ids[:2]]
     about = [o.customer_id for o in visited if o is not None] or c[:2]
     made = [
@@ -127,8 +150,7 @@ def load(
             c[0],
             TicketKind.FAULT,
             TicketChannel.PHONE,
-            "Boiler shows F28, no hot water",
-            "Caller says the boiler stopped this morning and shows F28.",
+            script.tickets[0],
             category_id=boiler.id,
         ),
         _open(
@@ -136,25 +158,22 @@ def load(
             c[1],
             TicketKind.FAULT,
             TicketChannel.PORTAL,
-            "Water leaking under the kitchen sink",
-            "There is water on the floor every morning.",
+            script.tickets[1],
         ),
         _open(
             session,
             about[0],
             TicketKind.INQUIRY,
             TicketChannel.EMAIL,
-            "When is my engineer coming?",
-            "Hello, can you tell me the time of my visit?",
+            script.tickets[2],
             order_ids=order_ids[:1] if visited else (),
         ),
         _open(
             session,
-            c[3],
+            _standard(session, c, start=3),  # escalated below: a key account's starts on the second line
             TicketKind.INQUIRY,
             TicketChannel.EMAIL,
-            "Invoice question",
-            "I was charged twice for the last visit.",
+            script.tickets[3],
             category_id=billing.id,
         ),
         _open(
@@ -162,8 +181,7 @@ def load(
             about[-1],
             TicketKind.COMPLAINT,
             TicketChannel.PHONE,
-            "Engineer left the garden gate open",
-            "The dog got out after the visit yesterday.",
+            script.tickets[4],
             order_ids=order_ids[1:2] if len(about) > 1 else (),
         ),
         _open(
@@ -171,8 +189,7 @@ def load(
             c[5],
             TicketKind.VISIT_REQUEST,
             TicketChannel.WEB_FORM,
-            "Radiators cold upstairs",
-            "Could someone come and bleed the radiators?",
+            script.tickets[5],
             category_id=heating.id,
         ),
     ]
@@ -182,9 +199,9 @@ def load(
         new=tickets.NewTicket(
             kind=TicketKind.INQUIRY,
             channel=TicketChannel.EMAIL,
-            subject="Do you install heat pumps?",
-            body="Hi, do you install air-source heat pumps in Stockport?",
-            sender=Sender(email="j.doe@example.net", name="Jo Doe"),
+            subject=script.stranger.subject,
+            body=script.stranger.body,
+            sender=Sender(email=script.stranger_sender[0], name=script.stranger_sender[1]),
         ),
     )
     made.append(stranger.id)
@@ -198,7 +215,7 @@ def load(
         actor=agent,
         ticket_id=made[0],
         kind=MessageKind.PUBLIC_REPLY,
-        body="Sorry to hear that. Is the pressure gauge below 1 bar? We can book a visit tomorrow.",
+        body=script.replies[0],
     )
     tickets.change_status(
         session, actor=agent, ticket_id=made[0], expected_version=None, status=TicketStatus.PENDING
@@ -208,7 +225,7 @@ def load(
         actor=agent,
         ticket_id=made[2],
         kind=MessageKind.PUBLIC_REPLY,
-        body="Your visit is planned for tomorrow morning; you can follow it with your tracking link.",
+        body=script.replies[1],
     )
     tickets.change_status(
         session, actor=agent, ticket_id=made[2], expected_version=None, status=TicketStatus.RESOLVED
@@ -218,12 +235,21 @@ def load(
         actor=agent,
         ticket_id=made[3],
         kind=MessageKind.INTERNAL_NOTE,
-        body="Double charge confirmed in billing; refund needs a second-line approval.",
+        body=script.replies[2],
     )
     transfers.escalate(
-        session, actor=agent, ticket_id=made[3], expected_version=None, reason="refund approval"
+        session, actor=agent, ticket_id=made[3], expected_version=None, reason=script.escalation_reason
     )
     return {"first": first.id, "second": second.id, "tickets": len(made)}
+
+
+def _standard(session: Session, customer_ids: Sequence[int], *, start: int) -> int:
+    """The first customer from ``start`` on with the standard tier (else the one at ``start``)."""
+    for customer_id in customer_ids[start:]:
+        customer = session.get(Customer, customer_id)
+        if customer is not None and customer.tier is CustomerTier.STANDARD:
+            return customer_id
+    return customer_ids[start]
 
 
 def _open(
@@ -231,8 +257,7 @@ def _open(
     customer_id: int,
     kind: TicketKind,
     channel: TicketChannel,
-    subject: str,
-    body: str,
+    text: DeskTicket,
     *,
     category_id: int | None = None,
     order_ids: Sequence[int] = (),
@@ -240,8 +265,8 @@ def _open(
     new = tickets.NewTicket(
         kind=kind,
         channel=channel,
-        subject=subject,
-        body=body,
+        subject=text.subject,
+        body=text.body,
         customer_id=customer_id,
         category_id=category_id,
         order_ids=order_ids,

@@ -13,16 +13,17 @@ from dispatch.access import SYSTEM, Role
 from dispatch.catalog import service as catalog
 from dispatch.customers import service as customers
 from dispatch.customers.models import CustomerTier
-from dispatch.demo import desk
+from dispatch.demo import cities, desk
 from dispatch.engineers import service as engineers
 from dispatch.orders import service as orders
 from dispatch.orders.models import Channel, Priority
 from dispatch.shifts import service as shifts
 from dispatch.sites import service as sites
+from dispatch.sites.models import Site
 from dispatch.sla import demo as sla_demo
 from dispatch.users import service as users
 from dispatch.users.models import User
-from optimizer.datasets.city import City, generate_city
+from optimizer.datasets.city import City
 
 
 @dataclass(frozen=True)
@@ -49,25 +50,26 @@ SHIFT_DAYS = 5
 customers can move a booking to another day."""
 
 
-def next_working_day(today: date) -> date:
-    """Tomorrow, or Monday when tomorrow is a weekend day."""
-    day = today + timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
+def next_working_day(today: date, city: str | None = None) -> date:
+    """The city's next working day (Manchester: tomorrow, or Monday when tomorrow is a weekend day)."""
+    return cities.get(city).next_working_day(today)
 
 
-def working_days(first: date, count: int) -> list[date]:
-    """``first`` and the working days after it, ``count`` in all."""
-    days = [first]
-    while len(days) < count:
-        days.append(next_working_day(days[-1]))
-    return days
+def demo_day(city: str | None = None) -> date:
+    """The day the demo plans: the city's next working day after today, in the city's time zone."""
+    where = cities.get(city)
+    return where.next_working_day(datetime.now(ZoneInfo(where.time_zone)).date())
 
 
 def already_loaded(session: Session) -> bool:
     """Whether the database already holds users (the loader never loads twice)."""
     return bool(session.scalar(select(func.count()).select_from(User)))
+
+
+def loaded_city(session: Session) -> str | None:
+    """Which demo city the database holds (by its sites' country), or None."""
+    code = session.scalar(select(Site.country_code).order_by(Site.id).limit(1))
+    return next((c.key for c in cities.CITIES.values() if c.country_code == code), None)
 
 
 def load(
@@ -77,14 +79,15 @@ def load(
     seed: int = 7,
     day: date | None = None,
     shift_days: int = SHIFT_DAYS,
+    city_name: str | None = None,
 ) -> list[DemoLogin]:
     """Create the city's catalog, teams, engineers, customers, sites, the day's orders and logins.
 
-    The engineers work the same shifts on ``shift_days`` working days from ``day`` on.
+    ``city_name`` is one of :data:`dispatch.demo.cities.NAMES` (Manchester when None). The engineers
+    work the same shifts on ``shift_days`` of the city's working days from ``day`` on.
     """
-    if day is None:
-        day = next_working_day(datetime.now(ZoneInfo("Europe/London")).date())
-    city = generate_city(orders_count, seed=seed, day=day)
+    where = cities.get(city_name)
+    city = where.generate(orders_count, seed=seed, day=day or demo_day(where.key))
     actor = SYSTEM
     for skill in city.skills:
         catalog.create_skill(session, actor=actor, code=skill.code, name=skill.name)
@@ -112,7 +115,7 @@ def load(
         ).id
         for t in city.teams
     }
-    engineer_ids = _load_engineers(session, city, team_ids, shift_days=shift_days)
+    engineer_ids = _load_engineers(session, city, team_ids, where.working_days(city.day, shift_days))
     customer_ids: dict[str, int] = {}
     for c in city.customers:
         customer_ids[c.ref] = customers.create(
@@ -134,8 +137,8 @@ def load(
             latitude=s.point.lat,
             longitude=s.point.lon,
             access_notes=s.access_notes,
-            city="Manchester",
-            country_code="GB",
+            city=where.city,
+            country_code=where.country_code,
             geocoder=None,
             default_time_zone=city.time_zone,
         ).id
@@ -157,7 +160,7 @@ def load(
         order_ids.append(order.id)
     first_engineer = city.engineers[0]
     first_customer = city.customers[0]
-    names = {"engineer": first_engineer.name, "customer": first_customer.name}
+    names = {**where.staff, "engineer": first_engineer.name, "customer": first_customer.name}
     logins = [DemoLogin(x.role, x.email, x.password, names.get(x.role, x.who)) for x in DEMO_LOGINS]
     user_ids: dict[str, int] = {}
     for login in logins:
@@ -178,15 +181,17 @@ def load(
         agent_user_id=user_ids["agent"],
         customer_ids=[customer_ids[c.ref] for c in city.customers],
         order_ids=order_ids,
+        time_zone=city.time_zone,
+        script=where.desk,
     )
     session.flush()
-    sla_demo.load(session)
+    sla_demo.load(session, office=where.key)
     session.flush()
     return logins
 
 
 def _load_engineers(
-    session: Session, city: City, team_ids: dict[str, int], *, shift_days: int
+    session: Session, city: City, team_ids: dict[str, int], days: list[date]
 ) -> dict[str, int]:
     ids: dict[str, int] = {}
     for e in city.engineers:
@@ -203,7 +208,7 @@ def _load_engineers(
             home_longitude=e.home.lon,
         ).id
     zone = ZoneInfo(city.time_zone)
-    for day in working_days(city.day, shift_days):
+    for day in days:
         midnight = datetime.combine(day, time(0), tzinfo=zone)
 
         def at(seconds: int, midnight: datetime = midnight) -> datetime:

@@ -23,10 +23,16 @@ HOUR = 3600
 OFFICE = [["08:30", "12:00"], ["13:00", "18:00"]]
 SHANGHAI = [["09:00", "12:00"], ["13:00", "18:00"]]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+POLICY_NAMES = {
+    "manchester": ("VIP and key accounts", "Urgent and high faults", "Standard"),
+    "shanghai": ("VIP和重点客户", "紧急和高优先级故障", "标准"),
+}
+"""The three policies' names, by the office whose calendar they count in."""
 
 
-def load(session: Session, *, today: datetime | None = None) -> dict[str, int]:
-    """Calendars (seeded for this year and the next), policies, and clocks on the open tickets."""
+def load(session: Session, *, today: datetime | None = None, office: str = "manchester") -> dict[str, int]:
+    """Calendars (seeded for this year and the next), policies on the ``office``'s calendar (its
+    names in the office's language), and clocks on the open tickets."""
     year = (today or datetime.now(ZoneInfo("Europe/London"))).year
     manchester = calendars.create(
         session,
@@ -64,14 +70,16 @@ def load(session: Session, *, today: datetime | None = None) -> dict[str, int]:
         from_year=year,
         to_year=year + 1,
     )
+    counted = {"manchester": manchester.id, "shanghai": shanghai.id}[office]
+    vip_name, urgent_name, standard_name = POLICY_NAMES[office]
     second = session.scalar(select(DeskTeam).where(DeskTeam.code.in_(["second-line", "second"])).limit(1))
     ola = [{"team_id": second.id, "target_s": 4 * HOUR}] if second is not None else []
     vip = policies.create(
         session,
         actor=SYSTEM,
-        name="VIP and key accounts",
+        name=vip_name,
         condition={"field": "tier", "in": ["vip", "key_account"]},
-        calendar_id=manchester.id,
+        calendar_id=counted,
         first_response_s=HOUR,
         next_response_s=2 * HOUR,
         resolution_s=8 * HOUR,
@@ -86,11 +94,11 @@ def load(session: Session, *, today: datetime | None = None) -> dict[str, int]:
     urgent = policies.create(
         session,
         actor=SYSTEM,
-        name="Urgent and high faults",
+        name=urgent_name,
         condition={
             "all": [{"field": "priority", "in": ["urgent", "high"]}, {"field": "kind", "in": ["fault"]}]
         },
-        calendar_id=manchester.id,
+        calendar_id=counted,
         first_response_s=2 * HOUR,
         next_response_s=4 * HOUR,
         resolution_s=16 * HOUR,
@@ -100,9 +108,9 @@ def load(session: Session, *, today: datetime | None = None) -> dict[str, int]:
     standard = policies.create(
         session,
         actor=SYSTEM,
-        name="Standard",
+        name=standard_name,
         condition={},
-        calendar_id=manchester.id,
+        calendar_id=counted,
         first_response_s=4 * HOUR,
         next_response_s=8 * HOUR,
         resolution_s=3 * 8 * HOUR + 3 * HOUR // 2,  # three office days of 8.5 hours

@@ -251,14 +251,15 @@ _PRIORITIES = (("low", 0.15), ("normal", 0.65), ("high", 0.15), ("urgent", 0.05)
 _EARTH_RADIUS_M = 6_371_000.0
 
 
-def _offset(point: Point, north_m: float, east_m: float) -> Point:
+def offset(point: Point, north_m: float, east_m: float) -> Point:
     """Move ``point`` by metres north and east (flat-earth, fine at city scale)."""
     lat = point.lat + math.degrees(north_m / _EARTH_RADIUS_M)
     lon = point.lon + math.degrees(east_m / (_EARTH_RADIUS_M * math.cos(math.radians(point.lat))))
     return Point(round(lat, 6), round(lon, 6))
 
 
-def _weighted(rng: random.Random, items: tuple[tuple[str, float], ...]) -> str:
+def weighted(rng: random.Random, items: tuple[tuple[str, float], ...]) -> str:
+    """Pick one name of ``(name, weight)`` pairs, as often as its weight says."""
     return rng.choices([i for i, _ in items], weights=[w for _, w in items])[0]
 
 
@@ -271,7 +272,7 @@ def _phone(rng: random.Random) -> str:
     return f"+44 7{rng.randint(100, 999)} {rng.randint(100000, 999999)}"
 
 
-def _windows(rng: random.Random, priority: str) -> tuple[tuple[int, int], ...]:
+def customer_windows(rng: random.Random, priority: str) -> tuple[tuple[int, int], ...]:
     """Pick the customer's acceptable windows: mostly one two-hour slot, sometimes two or a day."""
     roll = rng.random()
     if priority == "urgent":
@@ -345,7 +346,7 @@ def generate_city(orders: int = 200, *, seed: int = 7, day: date = DEFAULT_DAY) 
             )
         )
         spread = hood[3]
-        point = _offset(Point(hood[1], hood[2]), rng.gauss(0, spread), rng.gauss(0, spread))
+        point = offset(Point(hood[1], hood[2]), rng.gauss(0, spread), rng.gauss(0, spread))
         sites.append(
             CitySite(
                 ref=f"S{i + 1:05d}",
@@ -360,8 +361,8 @@ def generate_city(orders: int = 200, *, seed: int = 7, day: date = DEFAULT_DAY) 
     city_orders: list[CityOrder] = []
     for i in range(orders):
         site = sites[i] if i < len(sites) else rng.choice(sites)
-        stype = service_by_code[_weighted(rng, service_weights)]
-        priority = _weighted(rng, _PRIORITIES)
+        stype = service_by_code[weighted(rng, service_weights)]
+        priority = weighted(rng, _PRIORITIES)
         # Real jobs vary around the service type's typical duration, in 5-minute steps.
         minutes = stype.duration_s // MINUTE
         duration = max(20, 5 * round(rng.gauss(minutes, minutes * 0.15) / 5)) * MINUTE
@@ -373,7 +374,7 @@ def generate_city(orders: int = 200, *, seed: int = 7, day: date = DEFAULT_DAY) 
                 service_type=stype.code,
                 duration_s=duration,
                 skills=stype.skills,
-                windows=_windows(rng, priority),
+                windows=customer_windows(rng, priority),
                 priority=priority,
                 description=f"{stype.name} at {site.address.split(',')[0]}",
             )
@@ -387,7 +388,7 @@ def generate_city(orders: int = 200, *, seed: int = 7, day: date = DEFAULT_DAY) 
         team = TEAMS[i % len(TEAMS)]
         skills = rng.choices([p for p, _ in _PROFILES], weights=profile_weights)[0]
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
-        home = _offset(team.base, rng.gauss(0, 2500), rng.gauss(0, 2500))
+        home = offset(team.base, rng.gauss(0, 2500), rng.gauss(0, 2500))
         ref = f"E{i + 1:04d}"
         engineers.append(
             CityEngineer(
@@ -402,7 +403,7 @@ def generate_city(orders: int = 200, *, seed: int = 7, day: date = DEFAULT_DAY) 
             )
         )
         shifts.append(_shift(rng, ref))
-    _cover_every_skill(engineers, city_orders)
+    cover_every_skill(engineers, city_orders)
 
     return City(
         name="Greater Manchester",
@@ -426,7 +427,7 @@ def _nearest_neighbourhood(point: Point) -> str:
     return min(NEIGHBOURHOODS, key=lambda h: (h[1] - point.lat) ** 2 + (h[2] - point.lon) ** 2)[0]
 
 
-def _cover_every_skill(engineers: list[CityEngineer], orders: list[CityOrder]) -> None:
+def cover_every_skill(engineers: list[CityEngineer], orders: list[CityOrder]) -> None:
     """Make sure every skill set some order needs is held by at least one engineer."""
     for order in orders:
         needed = set(order.skills)
