@@ -103,7 +103,8 @@ def tidy_snippet(snippet: str) -> str:
     return re.sub(f"(?<={han}){marks}\\s+{marks}(?={han})", lambda m: m.group(0).replace(" ", ""), snippet)
 
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+_markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
+"""Raw HTML in an article is allowed through to nh3, which keeps only the tags and links listed above."""
 
 
 def render(body: str) -> str:
