@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test check lint typecheck translations bench-solomon bench-generated bench-field bench-city bench-sync bench-api clean
+.PHONY: demo test check lint typecheck translations bench-solomon bench-generated bench-field bench-city bench-sync bench-api bench-kb clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ bench-sync: $(VENV)/.installed
 	$(BIN)/python -m api.bench_sync
 
 ## The busiest API endpoints on gunicorn + PostgreSQL + Redis beside a Flask hello-world (see README, API speed).
+bench-kb: $(VENV)/.installed
+	$(BIN)/python -m dispatch.kb.bench
+	$(BIN)/python -m dispatch.kb.bench --database-url $${DISPATCH_BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
+
 bench-api: $(VENV)/.installed
 	$(BIN)/python -m api.bench_api $(BENCH_ARGS)
 

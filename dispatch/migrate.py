@@ -39,9 +39,9 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
         command.downgrade(config, revision)
 
 
-UNMAPPED = ("kb_search", "ix_kb_sections_search")
-"""Made by migrations outside the ORM (the knowledge base's FTS5 table and its shadow tables, the
-PostgreSQL GIN expression index): autogenerate must neither drop nor re-create them."""
+UNMAPPED = ("kb_search", "ix_kb_sections_search", "search_vector")
+"""Made by migrations outside the ORM (the knowledge base's FTS5 table and its shadow tables,
+PostgreSQL's generated tsvector column and its GIN index): autogenerate must leave them alone."""
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

@@ -2,7 +2,9 @@
 
 Both read the same columns of ``kb_sections`` (see :mod:`dispatch.kb.text`): titles weigh more than
 bodies (PostgreSQL weights A/B, FTS5 bm25 column weights 10/1). The index itself is made by the
-migration: a GIN expression index on PostgreSQL, an external-content FTS5 table kept by triggers on SQLite.
+migration: a stored tsvector column with a GIN index on PostgreSQL, an external-content FTS5 table
+kept by triggers on SQLite. Both rank every match and keep the best ``CANDIDATES`` sections; only
+those get a snippet, which is the costly part.
 """
 
 from __future__ import annotations
@@ -16,15 +18,9 @@ from sqlalchemy.orm import Session
 from dispatch.kb import text as kbtext
 from dispatch.kb.models import Visibility
 
-PG_VECTOR = (
-    "setweight(to_tsvector('simple', s.title_words || ' ' || s.title_grams), 'A') || "
-    "setweight(to_tsvector('simple', s.body_words || ' ' || s.body_grams), 'B')"
-)
-"""The expression PostgreSQL's GIN index ``ix_kb_sections_search`` is built on (the migration repeats it)."""
-
 START, STOP = "\x02", "\x03"
 """Snippet markers: characters no article contains; the caller turns them into <mark> safely."""
-CANDIDATES = 60
+CANDIDATES = 40
 
 
 @dataclass(frozen=True)
@@ -39,12 +35,15 @@ class Hit:
     rank: float
 
 
-def _fts5_query(terms: list[tuple[str, bool]]) -> str:
+def _fts5_query(terms: list[tuple[str, bool]], allowed: list[str]) -> str:
     parts = []
     for term, prefix in terms:
         quoted = '"' + term.replace('"', '""') + '"'
         parts.append(quoted + ("*" if prefix else ""))
-    return " AND ".join(parts)
+    words = "{title_words title_grams body_words body_grams} : (" + " AND ".join(parts) + ")"
+    if len(allowed) == len(Visibility):
+        return words
+    return "visibility : (" + " OR ".join(allowed) + ") AND " + words
 
 
 def _pg_query(terms: list[tuple[str, bool]]) -> str:
@@ -85,26 +84,49 @@ def search(
 
 
 def _search_sqlite(session: Session, terms: list[tuple[str, bool]], allowed: list[str]) -> list[Any]:
-    marks = ", ".join(f":v{i}" for i in range(len(allowed)))
-    stmt = text(
-        "SELECT s.id, s.article_id, s.anchor, s.heading, "
-        f"bm25(kb_search, 10.0, 10.0, 1.0, 1.0) AS rank, "
-        f"snippet(kb_search, 2, '{START}', '{STOP}', '…', 24) AS snippet "
-        "FROM kb_search JOIN kb_sections s ON s.id = kb_search.rowid "
-        f"WHERE kb_search MATCH :q AND s.visibility IN ({marks}) "
-        "ORDER BY rank LIMIT :n"
-    )
-    params: dict[str, object] = {"q": _fts5_query(terms), "n": CANDIDATES}
-    params.update({f"v{i}": v for i, v in enumerate(allowed)})
-    return list(session.execute(stmt, params))
+    query = _fts5_query(terms, allowed)
+    best = session.execute(
+        text("SELECT rowid, rank FROM kb_search WHERE kb_search MATCH :q ORDER BY rank LIMIT :n"),
+        {"q": query, "n": CANDIDATES},
+    ).all()
+    if not best:
+        return []
+    ranks = {row.rowid: row.rank for row in best}
+    marks = ", ".join(str(int(rowid)) for rowid in ranks)
+    rows = session.execute(
+        text(
+            "SELECT s.id, s.article_id, s.anchor, s.heading, "
+            f"snippet(kb_search, 2, '{START}', '{STOP}', '…', 24) AS snippet "
+            "FROM kb_search JOIN kb_sections s ON s.id = kb_search.rowid "
+            f"WHERE kb_search MATCH :q AND kb_search.rowid IN ({marks})"
+        ),
+        {"q": query},
+    ).all()
+    by_id = {row.id: row for row in rows}
+    return [
+        _Row(by_id[rowid].id, by_id[rowid].article_id, by_id[rowid].anchor, by_id[rowid].heading,
+             by_id[rowid].snippet, -rank)
+        for rowid, rank in ranks.items()
+        if rowid in by_id
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    article_id: int
+    anchor: str
+    heading: str
+    snippet: str
+    rank: float
 
 
 def _search_pg(session: Session, terms: list[tuple[str, bool]], allowed: list[str]) -> list[Any]:
     stmt = text(
         "WITH q AS (SELECT to_tsquery('simple', :q) AS query), "
         "best AS ("
-        f"  SELECT s.id, s.article_id, s.anchor, s.heading, s.body_words, ts_rank({PG_VECTOR}, q.query) AS rank "
-        f"  FROM kb_sections s, q WHERE {PG_VECTOR} @@ q.query AND s.visibility = ANY(:allowed) "
+        "  SELECT s.id, s.article_id, s.anchor, s.heading, s.body_words, ts_rank(s.search_vector, q.query) AS rank "
+        "  FROM kb_sections s, q WHERE s.search_vector @@ q.query AND s.visibility = ANY(:allowed) "
         "  ORDER BY rank DESC, s.id LIMIT :n) "
         "SELECT best.id, best.article_id, best.anchor, best.heading, best.rank, "
         f"ts_headline('simple', best.body_words, q.query, "
