@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 CITY ?= manchester
 
-.PHONY: demo test check lint typecheck translations bench-solomon bench-generated bench-field bench-city bench-sync bench-api clean
+.PHONY: demo test check lint typecheck translations bench-solomon bench-generated bench-field bench-city bench-sync bench-api bench-kb clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ bench-sync: $(VENV)/.installed
 	$(BIN)/python -m api.bench_sync
 
 ## The busiest API endpoints on gunicorn + PostgreSQL + Redis beside a Flask hello-world (see README, API speed).
+bench-kb: $(VENV)/.installed
+	$(BIN)/python -m dispatch.kb.bench
+	$(BIN)/python -m dispatch.kb.bench --database-url $${DISPATCH_BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
+
 bench-api: $(VENV)/.installed
 	$(BIN)/python -m api.bench_api $(BENCH_ARGS)
 

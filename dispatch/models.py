@@ -12,6 +12,14 @@ from dispatch.db import Base
 from dispatch.engineers.models import Engineer, Team
 from dispatch.events.models import Event
 from dispatch.idempotency.models import IdempotencyKey
+from dispatch.kb.models import (
+    Article,
+    ArticleFeedback,
+    ArticleSection,
+    ArticleVersion,
+    KbCategory,
+    SelfService,
+)
 from dispatch.mail.models import InboundAttachment, InboundMail, MailboxState
 from dispatch.notifications.models import DeliveryAttempt, Notification, WebhookEndpoint
 from dispatch.orders.models import Order, OrderTimeWindow
@@ -26,6 +34,10 @@ from dispatch.users.models import RevokedToken, User
 from dispatch.visits.models import VisitNote
 
 __all__ = [
+    "Article",
+    "ArticleFeedback",
+    "ArticleSection",
+    "ArticleVersion",
     "Attachment",
     "Base",
     "BookingDay",
@@ -43,6 +55,7 @@ __all__ = [
     "IdempotencyKey",
     "InboundAttachment",
     "InboundMail",
+    "KbCategory",
     "MailboxState",
     "Notification",
     "Order",
@@ -53,6 +66,7 @@ __all__ = [
     "PlanUnassigned",
     "RevokedToken",
     "RoutingRule",
+    "SelfService",
     "ServiceType",
     "Shift",
     "Site",

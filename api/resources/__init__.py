@@ -13,6 +13,7 @@ from api.resources import (
     desk,
     engineers,
     events,
+    kb,
     live_day,
     notifications,
     orders,
@@ -59,5 +60,7 @@ def register(api: Api) -> None:
         notifications.notifications_blp,
         notifications.webhooks_blp,
         notifications.mail_blp,
+        kb.kb_blp,
+        kb.help_blp,
     ):
         api.register_blueprint(blp)

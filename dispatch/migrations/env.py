@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from dispatch.config import Settings
 from dispatch.db import make_engine
+from dispatch.migrate import include_object
 from dispatch.models import Base
 
 config = context.config
@@ -20,6 +21,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
+        include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

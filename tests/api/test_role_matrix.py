@@ -521,6 +521,44 @@ NOTIFY_ROWS = [
     Row("GET", "/mail/messages/{in1}", (OK, OK, OK, DENIED, DENIED)),
 ]
 
+# Knowledge base (see kb_world): agents and admins write; everyone reads published public articles,
+# staff internal ones too; a draft is found by nobody but its editors.
+EDITORS = (OK, DENIED, OK, DENIED, DENIED)
+EVERYONE = (OK, OK, OK, OK, OK)
+STAFF_ONLY_READ = (OK, OK, OK, HIDDEN, HIDDEN)
+KB_ROWS = [
+    Row("GET", "/kb/articles", EVERYONE),
+    Row(
+        "POST",
+        "/kb/articles",
+        (NEW, DENIED, NEW, DENIED, DENIED),
+        lambda w: {"title": "Reset the thermostat", "body": "Hold the button."},
+    ),
+    Row("GET", "/kb/articles/{kb_pub}", EVERYONE),
+    Row("GET", "/kb/articles/{kb_draft}?draft=true", (OK, HIDDEN, OK, HIDDEN, HIDDEN)),
+    Row("PATCH", "/kb/articles/{kb_pub}", EDITORS, lambda w: {"body": "Better words."}),
+    Row("POST", "/kb/articles/{kb_draft}/publish", EDITORS),
+    Row("POST", "/kb/articles/{kb_pub}/unpublish", EDITORS),
+    Row("GET", "/kb/articles/{kb_pub}/versions", EDITORS),
+    Row(
+        "POST",
+        "/kb/articles/{kb_pub}/solved-tickets",
+        (NEW, DENIED, NEW, DENIED, DENIED),
+        lambda w: {"ticket_id": w.ids["kb_ticket"]},
+    ),
+    Row("POST", "/kb/categories", (NEW, DENIED, NEW, DENIED, DENIED), lambda w: {"name": "Boilers"}),
+    Row("PATCH", "/kb/categories/{kb_cat}", EDITORS, lambda w: {"name": "Cooling"}),
+    Row("DELETE", "/kb/categories/{kb_empty}", (NO_CONTENT, DENIED, NO_CONTENT, DENIED, DENIED)),
+    Row("GET", "/help/categories", EVERYONE),
+    Row("GET", "/help/articles", EVERYONE),
+    Row("GET", "/help/articles/{kb_pub}", EVERYONE),
+    Row("GET", "/help/articles/{kb_int}", STAFF_ONLY_READ),
+    Row("GET", "/help/articles/{kb_draft}", (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
+    Row("GET", "/help/suggest?q=leak", EVERYONE),
+    Row("POST", "/help/articles/{kb_pub}/feedback", EVERYONE, lambda w: {"helpful": True}),
+    Row("POST", "/help/articles/{kb_pub}/answered", (NEW, NEW, NEW, NEW, NEW)),
+]
+
 CELLS = [
     pytest.param(row, role, row.expected[i], id=f"{row.method} {row.path} {i}:{role}")
     for n, row in enumerate(ROWS)
@@ -628,6 +666,51 @@ def test_notify_role_gets_exactly_the_expected_status(client, notify_world, row,
     _check_cell(client, notify_world, row, role, status)
 
 
+KB_CELLS = [
+    pytest.param(row, role, row.expected[i], id=f"{row.method} {row.path} {i}:{role}")
+    for row in KB_ROWS
+    for i, role in enumerate(ROLES)
+]
+
+
+@pytest.fixture
+def kb_world(app, world):
+    """The world with a public, an internal and a draft article, two categories and a ticket."""
+    from dispatch.access import SYSTEM
+    from dispatch.kb import categories
+    from dispatch.kb import service as kb
+    from dispatch.kb.models import Visibility
+    from tests.desk_factories import open_ticket
+
+    with app.extensions["dispatch.db"].sessions() as session:
+        cat = categories.create(session, actor=SYSTEM, name="Air conditioning")
+        empty = categories.create(session, actor=SYSTEM, name="Empty")
+        public = kb.create(
+            session, actor=SYSTEM, draft=kb.Draft(title="Leaking unit", body="It leaks water.")
+        )
+        kb.publish(session, actor=SYSTEM, article_id=public.id)
+        internal = kb.create(
+            session,
+            actor=SYSTEM,
+            draft=kb.Draft(title="Refund rules", body="Leak refunds.", visibility=Visibility.INTERNAL),
+        )
+        kb.publish(session, actor=SYSTEM, article_id=internal.id)
+        draft = kb.create(session, actor=SYSTEM, draft=kb.Draft(title="Not ready", body="Leak draft."))
+        ticket = open_ticket(session, world.ids["c1"])
+        session.commit()
+        world.ids.update(
+            kb_cat=cat.id, kb_empty=empty.id, kb_pub=public.id, kb_int=internal.id, kb_draft=draft.id,
+            kb_ticket=ticket.id,
+        )  # fmt: skip
+    app.extensions["dispatch.queue"].wait_idle()
+    return world
+
+
+@pytest.mark.parametrize(("row", "role", "status"), KB_CELLS)
+def test_kb_role_gets_exactly_the_expected_status(client, kb_world, row, role, status):
+    _check_cell(client, kb_world, row, role, status)
+
+
 def _check_cell(client: Any, world: Any, row: Row, role: str, status: int) -> None:
     url = _url(row.path, world.ids)
     headers = world.h(role)
@@ -655,7 +738,9 @@ def test_matrix_covers_every_documented_operation(client, app):
         if method in {"get", "post", "patch", "put", "delete"}
     }
     public = {("POST", "/auth/login"), ("POST", "/auth/refresh"), ("POST", "/auth/revoke")}
-    covered = {(row.method, _template(row.path, spec)) for row in ROWS + DESK_ROWS + SLA_ROWS + NOTIFY_ROWS}
+    covered = {
+        (row.method, _template(row.path, spec)) for row in ROWS + DESK_ROWS + SLA_ROWS + NOTIFY_ROWS + KB_ROWS
+    }
     assert documented - public - covered == set()
 
 

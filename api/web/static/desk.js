@@ -454,10 +454,23 @@ async function suggest(text) {
   try {
     const got = await api("GET", `/help/suggest?q=${encodeURIComponent(text)}`);
     const items = got.ok && Array.isArray(got.data?.items) ? got.data.items : [];
-    $("suggest-list").replaceChildren(...items.map((a) => el("li", {},
-      el("a", { href: a.url, target: "_blank", rel: "noopener", text: a.title }), el("p", { class: "muted", text: a.snippet || "" }))));
+    $("suggest-list").replaceChildren(...items.map((a) => {
+      const solved = el("button", { type: "button", class: "link", "data-solved": a.id, text: _("Solved by this article") });
+      solved.addEventListener("click", () => solvedBy(a.id, solved));
+      return el("li", {},
+        el("a", { href: a.url, target: "_blank", rel: "noopener", text: a.title }), " ", solved,
+        el("p", { class: "muted", text: a.snippet || "" }));
+    }));
     panel.hidden = !items.length;
   } catch { panel.hidden = true; }
+}
+
+async function solvedBy(articleId, button) {
+  /* The ticket counts as self-service: the article answered it. */
+  if (!state.ticket) return;
+  const got = await api("POST", `/kb/articles/${articleId}/solved-tickets`, { body: { ticket_id: state.ticket.id } });
+  button.textContent = got.ok ? _("Marked as solved by this article") : (got.data?.message || _("Could not mark it"));
+  button.disabled = got.ok;
 }
 
 /* ---- where we are: #q/<queue>, #q/search/<words>, #t/<id> ---- */

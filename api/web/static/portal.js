@@ -23,13 +23,29 @@ async function suggest(text) {
       link.href = a.url; link.textContent = a.title; link.target = "_blank"; link.rel = "noopener";
       const snippet = document.createElement("p");
       snippet.textContent = a.snippet || "";
-      li.append(link, snippet);
+      const answered = document.createElement("button");
+      answered.type = "button"; answered.className = "link"; answered.dataset.answered = a.id;
+      answered.textContent = panel.dataset.answeredLabel || "This answers my question";
+      answered.addEventListener("click", () => answeredBy(a.id));
+      li.append(link, snippet, answered);
       return li;
     }));
     panel.hidden = items.length === 0;
   } catch {
     panel.hidden = true;
   }
+}
+
+async function answeredBy(articleId) {
+  /* The customer found the answer and will not send the ticket: it counts as self-service. */
+  try {
+    const response = await fetch(`/api/v1/help/articles/${articleId}/answered`, { method: "POST", headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (!response.ok) return;
+  } catch { return; }
+  const form = subject.closest("form");
+  if (form) form.hidden = true;
+  const done = document.getElementById("suggest-done");
+  if (done) done.hidden = false;
 }
 
 if (subject && panel) {

@@ -1,0 +1,1 @@
+"""Knowledge base: articles with versions, sections and full-text search (English and Chinese)."""
