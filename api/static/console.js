@@ -370,27 +370,33 @@ function render() {
   else { $("progress").hidden = true; $("cancel").hidden = true; $("plan").disabled = false; $("replan").disabled = false; }
   $("publish").disabled = state.publishing || !plan || plan.status !== "ready";
   const s = $("summary");
+  /* The labels outside the template literals, where the catalog's extractor finds them. */
+  const L = { onRoutes: _("visits on routes"), notOnRoute: _("not on a route"), withVisits: _("engineers with visits"),
+    driving: _("driving"), live: _("live"), notPublished: _("not published"), ordersOnRoutes: _("orders on routes"),
+    leftOut: _("left out"), used: _("engineers used"), wheel: _("at the wheel"),
+    published: (id) => _("plan %(plan)s published", { plan: id }), hours: (h) => _("%(hours)s h", { hours: h }),
+    plan: (id, kind) => _("plan %(plan)s · %(kind)s", { plan: id, kind }) };
   if (state.live) {
     const routes = state.live.routes;
     const placed = routes.reduce((n, r) => n + r.stops.length, 0);
     const metres = routes.reduce((n, r) => n + r.travel_distance_m, 0);
     s.hidden = false;
     s.innerHTML = `
-      <div><b>${placed}</b><span>${_("visits on routes")}</span></div>
-      <div><b>${state.live.waiting.length}</b><span>${_("not on a route")}</span></div>
-      <div><b>${routes.length} / ${state.shifts.length}</b><span>${_("engineers with visits")}</span></div>
-      <div><b>${km(metres)}</b><span>${_("driving")}</span></div>
-      <div><b>${_("live")}</b><span>${state.live.published_plan_id ? _("plan %(plan)s published", { plan: state.live.published_plan_id }) : _("not published")}</span></div>`;
+      <div><b>${placed}</b><span>${L.onRoutes}</span></div>
+      <div><b>${state.live.waiting.length}</b><span>${L.notOnRoute}</span></div>
+      <div><b>${routes.length} / ${state.shifts.length}</b><span>${L.withVisits}</span></div>
+      <div><b>${km(metres)}</b><span>${L.driving}</span></div>
+      <div><b>${L.live}</b><span>${state.live.published_plan_id ? L.published(state.live.published_plan_id) : _("not published")}</span></div>`;
   } else if (plan && plan.totals) {
     const t = plan.totals;
     s.hidden = false;
     s.innerHTML = `
-      <div><b>${t.assigned}</b><span>${_("orders on routes")}</span></div>
-      <div><b>${t.unassigned}</b><span>${_("left out")}</span></div>
-      <div><b>${t.engineers_used} / ${t.engineers}</b><span>${_("engineers used")}</span></div>
-      <div><b>${km(t.travel_distance_m)}</b><span>${_("driving")}</span></div>
-      <div><b>${_("%(hours)s h", { hours: num(t.travel_time_s / 3600, 1) })}</b><span>${_("at the wheel")}</span></div>
-      <div><b>${said(STATUS, plan.status)}</b><span>${_("plan %(plan)s · %(kind)s", { plan: plan.id, kind: said(KIND, plan.kind) })}</span></div>`;
+      <div><b>${t.assigned}</b><span>${L.ordersOnRoutes}</span></div>
+      <div><b>${t.unassigned}</b><span>${L.leftOut}</span></div>
+      <div><b>${t.engineers_used} / ${t.engineers}</b><span>${L.used}</span></div>
+      <div><b>${km(t.travel_distance_m)}</b><span>${L.driving}</span></div>
+      <div><b>${L.hours(num(t.travel_time_s / 3600, 1))}</b><span>${L.wheel}</span></div>
+      <div><b>${said(STATUS, plan.status)}</b><span>${L.plan(plan.id, said(KIND, plan.kind))}</span></div>`;
   } else { s.hidden = true; }
   const list = $("unassigned");
   list.innerHTML = "";
@@ -428,7 +434,8 @@ function drawChanges(plan) {
     li.className = `chg-${m.change}`;
     const from = state.engineers[m.from_engineer_id]?.name || "—";
     const to = state.engineers[m.to_engineer_id]?.name || _("nobody");
-    li.textContent = `${_("Order %(order)s", { order: m.order_id })}: ${said(CHANGE, m.change)} — ${from}${m.from_start ? " " + time(m.from_start) : ""} → ${to}${m.to_start ? " " + time(m.to_start) : ""}`;
+    const order = _("Order %(order)s", { order: m.order_id });
+    li.textContent = `${order}: ${said(CHANGE, m.change)} — ${from}${m.from_start ? " " + time(m.from_start) : ""} → ${to}${m.to_start ? " " + time(m.to_start) : ""}`;
     li.addEventListener("click", () => select(m.order_id));
     ul.appendChild(li);
   });
@@ -470,7 +477,8 @@ function drawSelected() {
     info.querySelector(".why").textContent = s.why || (s.since_published ? _("Booked or moved since the plan was published.") : "");
   } else {
     info.innerHTML = "<b></b><br><span class='addr'></span><br><span class='why'></span>";
-    info.querySelector("b").textContent = `${found.left.number} · ${_("not planned")}`;
+    const notPlanned = _("not planned");
+    info.querySelector("b").textContent = `${found.left.number} · ${notPlanned}`;
     info.querySelector(".addr").textContent = found.left.address;
     info.querySelector(".why").textContent = found.left.detail;
   }
