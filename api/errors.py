@@ -11,8 +11,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
+from api.validation_messages import translate_errors
 from dispatch.config import ConfigError
 from dispatch.errors import DomainError
+from dispatch.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -30,40 +32,44 @@ def payload(code: int, message: object, errors: dict[str, Any] | None = None) ->
 
 
 def _domain_error(error: DomainError) -> tuple[dict[str, Any], int]:
-    return payload(error.status, error.message, error.errors), error.status
+    errors = translate_errors(error.errors) if error.errors else None
+    return payload(error.status, error.message, errors), error.status
 
 
 def _config_error(error: ConfigError) -> tuple[dict[str, Any], int]:
-    return payload(500, f"the service is misconfigured: {error}"), 500
+    return payload(500, _("the service is misconfigured: %(error)s", error=error)), 500
 
 
 def _integrity_error(error: IntegrityError) -> tuple[dict[str, Any], int]:
     # Services check uniqueness and references first; this catches what two requests raced to do.
     return payload(
-        409, "this conflicts with data saved at the same moment (a duplicate?): reload and try again"
+        409, _("this conflicts with data saved at the same moment (a duplicate?): reload and try again")
     ), 409
 
 
 def _stale_data(error: StaleDataError) -> tuple[dict[str, Any], int]:
-    return payload(409, "someone else changed this at the same moment: reload it and try again"), 409
+    return payload(409, _("someone else changed this at the same moment: reload it and try again")), 409
 
 
 def _out_of_range(error: DataError | OverflowError) -> tuple[dict[str, Any], int]:
     # The database (or its driver) refused a value the request carried: a number past its integer
     # columns, text it cannot hold. The input is at fault, and nothing was written.
     log.warning("value refused by the database: %s", error)
-    return payload(422, "A value in this request is out of the range the database can store."), 422
+    return payload(422, _("A value in this request is out of the range the database can store.")), 422
 
 
 def _too_large(error: RequestEntityTooLarge) -> tuple[dict[str, Any], int]:
     # Raised by the guard (with the sizes) or by Werkzeug when a chunked body passes the limit.
-    message = error.description if error.description != RequestEntityTooLarge.description else None
+    message: object = error.description if error.description != RequestEntityTooLarge.description else None
     if message is None:
         limit = request.max_content_length
         message = (
-            f"The request body is larger than the {limit:,} bytes accepted here: send less."
+            _(
+                "The request body is larger than the %(limit)s bytes accepted here: send less.",
+                limit=format(limit, ","),
+            )
             if limit
-            else "The request body is too large: send less."
+            else _("The request body is too large: send less.")
         )
     return payload(413, message), 413
 

@@ -10,13 +10,13 @@ fetches the same catalogs as JSON from ``/i18n/<locale>.json``.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.messages.pofile import read_po
 from flask import (
     Blueprint,
@@ -63,6 +63,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["local_when"] = local_when
+    app.jinja_env.filters["local_day"] = local_day
     app.register_blueprint(bp)
 
 
@@ -93,7 +95,7 @@ def languages() -> list[dict[str, str]]:
     """The language switch's choices: id, the language's own name, and whether it is the current one."""
     current = str(get_locale())
     return [
-        {"id": locale, "name": i18n.LANGUAGE_NAMES.get(locale, locale), "current": str(locale == current)}
+        {"id": locale, "name": i18n.language_name(locale), "current": str(locale == current)}
         for locale in i18n.available_locales()
     ]
 
@@ -124,6 +126,20 @@ def local_time(moment: datetime | None, time_zone: str, format: str = "short") -
     if moment is None:
         return ""
     return format_time(moment, format, tzinfo=ZoneInfo(time_zone), locale=_babel_locale())
+
+
+def local_when(moment: datetime | None, time_zone: str) -> str:
+    """A UTC instant as weekday, day and 24-hour time in ``time_zone`` ("Thu, Dec 3 09:00", "12月3日周四 09:00")."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(ZoneInfo(time_zone))
+    locale = _babel_locale()
+    return f"{format_skeleton('MMMEd', local, locale=locale)} {format_skeleton('Hm', local, locale=locale)}"
+
+
+def local_day(day: date) -> str:
+    """A calendar day with its weekday, as the reader writes it ("Thursday, December 3", "12月3日星期四")."""
+    return format_skeleton("MMMMEEEEd", datetime.combine(day, time(12)), locale=_babel_locale())
 
 
 # --- The language switch and the browser's catalogs -------------------------------------------
@@ -165,7 +181,7 @@ def locales() -> Response:
     response = jsonify(
         default=settings.default_locale,
         available=[
-            {"id": locale, "tag": i18n.html_lang(locale), "name": i18n.LANGUAGE_NAMES.get(locale, locale)}
+            {"id": locale, "tag": i18n.html_lang(locale), "name": i18n.language_name(locale)}
             for locale in i18n.available_locales()
         ],
     )

@@ -12,6 +12,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from api.fields import IdConverter, id_converter_schema
+from api.validation_messages import translate_errors
+from dispatch.i18n import _
 
 API_TITLE = "Field-service dispatch API"
 API_VERSION = "v1"
@@ -28,10 +30,14 @@ class Api(SmorestApi):  # type: ignore[misc]
         data = getattr(error, "data", None) or {}
         cause = getattr(error, "exc", None)
         if code == 400 and isinstance(cause, ValueError):
-            body["message"] = f"the request body is not valid JSON ({cause})"
+            body["message"] = str(_("the request body is not valid JSON (%(cause)s)", cause=cause))
         elif code == 422 and "message" not in data:
             fields = sorted({name for where in body.get("errors", {}).values() for name in where})
-            body["message"] = f"invalid input in: {', '.join(fields)} (see errors)"
+            body["message"] = str(_("invalid input in: %(fields)s (see errors)", fields=", ".join(fields)))
+        if "errors" in body:
+            body["errors"] = translate_errors(body["errors"])
+        if "message" in body:
+            body["message"] = str(body["message"])
         body.setdefault("message", error.description or body["status"])
         return body, code, headers
 

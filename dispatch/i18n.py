@@ -29,7 +29,7 @@ SOURCE_LOCALE = "en"
 """The language the code is written in: it needs no catalog."""
 
 LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文"}
-"""How each language names itself, for the language switch (never translated)."""
+"""How each language names itself, for the language switch (never translated); others: see :func:`language_name`."""
 
 _locale: ContextVar[str | None] = ContextVar("dispatch_locale", default=None)
 _resolver: list[Callable[[], str | None]] = []
@@ -39,6 +39,16 @@ def available_locales() -> tuple[str, ...]:
     """The source language and every language that has a catalog, e.g. ``("en", "zh_Hans")``."""
     found = sorted(p.name for p in CATALOG_DIR.iterdir() if (p / "LC_MESSAGES" / f"{DOMAIN}.po").is_file())
     return (SOURCE_LOCALE, *[name for name in found if name != SOURCE_LOCALE])
+
+
+def language_name(locale: str) -> str:
+    """How a language names itself (a new catalog needs no entry in :data:`LANGUAGE_NAMES`: CLDR knows)."""
+    if locale in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[locale]
+    try:
+        return Locale.parse(locale).get_display_name(locale) or locale
+    except (UnknownLocaleError, ValueError):
+        return locale
 
 
 def normalize(tag: str | None) -> str | None:

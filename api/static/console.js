@@ -2,7 +2,7 @@
    move or pin a job (checked by the optimizer's insertion query), publish. Outside planning it
    shows the live day: the routes as they stand (visits booked since publishing included) and the
    orders waiting. Everything goes through /api/v1 with the dispatcher's bearer token. */
-"use strict";
+import { _, load } from "/i18n/i18n.js";
 
 const API = "/api/v1";
 const COLORS = ["#0b5cad", "#1f7a3d", "#b54708", "#7a2e98", "#c2185b", "#00838f", "#5d4037", "#3949ab",
@@ -21,7 +21,7 @@ async function api(method, path, body) {
     headers: { "Content-Type": "application/json", Authorization: `Bearer ${state.token}` },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (response.status === 401) { logout("Your session ended: log in again."); throw new Error("unauthorized"); }
+  if (response.status === 401) { logout(_("Your session ended: log in again.")); throw new Error("unauthorized"); }
   const data = response.status === 204 ? null : await response.json();
   return { ok: response.ok, status: response.status, data, headers: response.headers };
 }
@@ -44,12 +44,30 @@ function say(text, error = false) {
   $("message").className = error ? "message error" : "message";
 }
 
+/* Times and distances as the page's language writes them (24-hour clock, in the site's time zone). */
 function time(iso, tz) {
-  return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: tz || CONFIG.timeZone })
-    .format(new Date(iso));
+  return new Intl.DateTimeFormat(document.documentElement.lang || "en", {
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: tz || CONFIG.timeZone,
+  }).format(new Date(iso));
 }
 
-function km(m) { return `${(m / 1000).toFixed(1)} km`; }
+function num(value, digits) {
+  return new Intl.NumberFormat(document.documentElement.lang || "en",
+    { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
+}
+
+function km(m) { return _("%(km)s km", { km: num(m / 1000, 1) }); }
+
+const STATUS = () => ({ queued: _("queued"), running: _("running"), ready: _("ready"), published: _("published"),
+  failed: _("failed"), cancelled: _("cancelled") });
+const KIND = () => ({ full: _("full day"), replan: _("re-plan") });
+const CHANGE = () => ({ unchanged: _("unchanged"), retimed: _("new time"), reassigned: _("to another engineer"),
+  dropped: _("dropped"), new: _("newly placed") });
+const REASON = () => ({ waiting: _("waiting for a plan"), no_skilled_engineer: _("no engineer with the skills"),
+  window_unreachable: _("window cannot be reached"), shift_too_short: _("no shift long enough"),
+  over_capacity: _("over capacity"), dropped_too_costly: _("left out: too costly") });
+const ROLE = () => ({ admin: _("admin"), dispatcher: _("dispatcher") });
+const said = (table, value) => table()[value] || (value || "").replaceAll("_", " ");
 
 /* ---- login ---- */
 $("login-form").addEventListener("submit", async (ev) => {
@@ -59,7 +77,7 @@ $("login-form").addEventListener("submit", async (ev) => {
     body: JSON.stringify({ email: $("email").value, password: $("password").value }),
   });
   const data = await response.json();
-  if (!response.ok) { $("login-error").textContent = data.message || "Login failed"; return; }
+  if (!response.ok) { $("login-error").textContent = data.message || _("Login failed"); return; }
   state.token = data.access_token;
   sessionStorage.setItem("console.token", state.token);
   start();
@@ -76,8 +94,8 @@ $("logout").addEventListener("click", () => logout());
 async function start() {
   const me = await api("GET", "/auth/me");
   if (!me.ok) { logout(); return; }
-  if (!["admin", "dispatcher"].includes(me.data.role)) { logout("The console is for dispatchers."); return; }
-  $("who").textContent = `${me.data.full_name} · ${me.data.role}`;
+  if (!["admin", "dispatcher"].includes(me.data.role)) { logout(_("The console is for dispatchers.")); return; }
+  $("who").textContent = `${me.data.full_name} · ${said(ROLE, me.data.role)}`;
   $("login").hidden = true; $("app").hidden = false; $("logout").hidden = false;
   setupMap();
   await loadDay();
@@ -128,16 +146,22 @@ async function showLive(latest, note) {
   const waiting = state.live.waiting.length;
   if (note) say(note);
   else if (state.live.published_plan_id) {
-    say(`The live day: plan ${state.live.published_plan_id} is published; ${placed} visits on routes` +
-      (since ? `, ${since} of them booked or moved since publishing (outlined)` : "") +
-      (waiting ? `; ${waiting} not on a route.` : "."));
+    const plan = state.live.published_plan_id;
+    say(_("The live day: plan %(plan)s is published; %(placed)s visits on routes", { plan, placed }) +
+      (since ? _(", %(since)s of them booked or moved since publishing (outlined)", { since }) : "") +
+      (waiting ? _("; %(waiting)s not on a route.", { waiting }) : _(".")));
   } else if (placed) {
-    say(`No plan published for ${day}: ${placed} visits are already on routes, ${waiting} wait. Press "Plan the day".`);
+    say(_("No plan published for %(day)s: %(placed)s visits are already on routes, %(waiting)s wait. Press “Plan the day”.",
+      { day, placed, waiting }));
   } else {
-    say(`No plan for ${day} yet: ${waiting} orders wait, ${state.shifts.length} engineers have a shift. Press "Plan the day".`);
+    say(_("No plan for %(day)s yet: %(waiting)s orders wait, %(engineers)s engineers have a shift. Press “Plan the day”.",
+      { day, waiting, engineers: state.shifts.length }));
   }
   if (latest && ["failed", "cancelled"].includes(latest.status) && !note) {
-    say(`Plan ${latest.id} ${latest.status}: ${latest.message} The live day is shown.`, latest.status === "failed");
+    const text = latest.status === "failed"
+      ? _("Plan %(plan)s failed: %(why)s The live day is shown.", { plan: latest.id, why: latest.message || "" })
+      : _("Plan %(plan)s was cancelled: %(why)s The live day is shown.", { plan: latest.id, why: latest.message || "" });
+    say(text, latest.status === "failed");
   }
   stopLive();
   state.liveTimer = setInterval(refreshLive, LIVE_REFRESH_MS);
@@ -172,7 +196,7 @@ $("replan").addEventListener("click", () => ask("replan"));
 $("cancel").addEventListener("click", async () => {
   if (!state.plan) return;
   const done = await api("DELETE", `/plans/${state.plan.id}`);
-  if (done.ok) { clearInterval(state.poll); await showLive(null, "Plan cancelled: nothing was written. The live day is shown."); return; }
+  if (done.ok) { clearInterval(state.poll); await showLive(null, _("Plan cancelled: nothing was written. The live day is shown.")); return; }
   say(done.data.message, true);
 });
 
@@ -186,7 +210,7 @@ function watch(id) {
     if (!["queued", "running"].includes(got.data.status)) {
       clearInterval(state.poll);
       render();
-      if (got.data.status === "ready") say(`Plan ${id} is ready: look it over, adjust, then publish.`);
+      if (got.data.status === "ready") say(_("Plan %(plan)s is ready: look it over, adjust, then publish.", { plan: id }));
       else await showLive(got.data);
     }
   }, 700);
@@ -199,9 +223,10 @@ function showProgress(plan) {
   if (!busy) return;
   const p = plan.progress;
   $("progress-fill").style.width = `${Math.round(100 * p.fraction)}%`;
-  $("progress-text").textContent = plan.status === "queued" ? "waiting for a worker…"
-    : `${p.elapsed_s.toFixed(0)} s of ${p.time_limit_s} s` + (p.best_distance_m ? ` · best so far ${p.best_assigned} orders, ${km(p.best_distance_m)}` : "");
-  say(`Planning ${plan.day}…`);
+  $("progress-text").textContent = plan.status === "queued" ? _("waiting for a worker…")
+    : _("%(elapsed)s s of %(limit)s s", { elapsed: p.elapsed_s.toFixed(0), limit: p.time_limit_s }) + (p.best_distance_m
+      ? _(" · best so far %(orders)s orders, %(distance)s", { orders: p.best_assigned, distance: km(p.best_distance_m) }) : "");
+  say(_("Planning %(day)s…", { day: plan.day }));
 }
 
 /* ---- publish ---- */
@@ -216,11 +241,11 @@ $("publish").addEventListener("click", async () => {
     /* Already published (by this click's twin, another tab, or an answer lost on the way): that is success. */
     const already = !done.ok && done.status === 409 && (done.data.errors || {}).status === "published";
     if (done.ok || already) {
-      await showLive(null, `Published: ${plan.totals.assigned} orders are on the engineers' days.`);
+      await showLive(null, _("Published: %(orders)s orders are on the engineers’ days.", { orders: plan.totals.assigned }));
       return;
     }
     const changed = (done.data.errors || {}).changed_orders || [];
-    say(done.data.message + (changed.length ? ` Changed: ${changed.map((c) => c.number || c.order_id).join(", ")}.` : ""), true);
+    say(done.data.message + (changed.length ? _(" Changed: %(orders)s.", { orders: changed.map((c) => c.number || c.order_id).join(", ") }) : ""), true);
   } finally {
     state.publishing = false;
     render();
@@ -255,12 +280,12 @@ function drawMap(plan) {
     const home = [route.home_latitude, route.home_longitude];
     const path = [home, ...route.stops.map((s) => [s.latitude, s.longitude]), home];
     L.polyline(path, { color, weight: 3, opacity: 0.8, className: "route-line" }).addTo(state.layers);
-    L.circleMarker(home, { radius: 4, color, fillColor: "#fff", fillOpacity: 1 }).bindTooltip(`${route.engineer_name} (home)`).addTo(state.layers);
+    L.circleMarker(home, { radius: 4, color, fillColor: "#fff", fillOpacity: 1 }).bindTooltip(_("%(engineer)s (home)", { engineer: route.engineer_name })).addTo(state.layers);
     bounds.push(home);
     route.stops.forEach((stop, k) => {
       const since = stop.since_published ? " since" : "";
       const icon = L.divIcon({ className: `stop-label${since}`, html: `<div style="background:${color}">${k + 1}</div>`, iconSize: [20, 20] });
-      L.marker([stop.latitude, stop.longitude], { icon, title: `${stop.number} ${route.engineer_name}${since ? " (booked or moved since publishing)" : ""}` })
+      L.marker([stop.latitude, stop.longitude], { icon, title: `${stop.number} ${route.engineer_name}${since ? _(" (booked or moved since publishing)") : ""}` })
         .on("click", () => select(stop.order_id))
         .addTo(state.layers);
       bounds.push([stop.latitude, stop.longitude]);
@@ -269,7 +294,7 @@ function drawMap(plan) {
   (plan.unassigned || []).forEach((u) => {
     if (u.latitude === undefined) return;
     L.circleMarker([u.latitude, u.longitude], { radius: 6, color: "#b42318", fillColor: "#fff", fillOpacity: 1, className: "unassigned-marker" })
-      .bindTooltip(`${u.number}: ${u.reason}`).on("click", () => select(u.order_id)).addTo(state.layers);
+      .bindTooltip(`${u.number}: ${said(REASON, u.reason)}`).on("click", () => select(u.order_id)).addTo(state.layers);
     bounds.push([u.latitude, u.longitude]);
   });
   if (bounds.length) state.map.fitBounds(bounds, { padding: [20, 20] });
@@ -279,7 +304,7 @@ function drawMap(plan) {
 function drawTimeline(plan) {
   const box = $("timeline");
   box.innerHTML = "";
-  if (!plan || !plan.routes || !plan.routes.length) { box.textContent = "No routes yet."; return; }
+  if (!plan || !plan.routes || !plan.routes.length) { box.textContent = _("No routes yet."); return; }
   const tz = plan.timeZone;
   const starts = plan.routes.map((r) => Date.parse(r.departs_at));
   const ends = plan.routes.map((r) => Date.parse(r.returns_at));
@@ -310,7 +335,7 @@ function drawTimeline(plan) {
     row.appendChild(shift);
     (route.breaks || []).forEach(([a, b]) => {
       const brk = document.createElement("div");
-      brk.className = "tl-break"; brk.title = `break ${time(a, tz)}–${time(b, tz)}`;
+      brk.className = "tl-break"; brk.title = _("break %(from)s–%(to)s", { from: time(a, tz), to: time(b, tz) });
       brk.style.left = pct(Date.parse(a)); brk.style.width = width(Date.parse(a), Date.parse(b));
       row.appendChild(brk);
     });
@@ -328,7 +353,7 @@ function drawTimeline(plan) {
       job.style.left = pct(Date.parse(stop.starts_at));
       job.style.width = width(Date.parse(stop.starts_at), Date.parse(stop.departs_at));
       job.title = `${stop.number} ${time(stop.starts_at, tz)}–${time(stop.departs_at, tz)} ${stop.address}` +
-        (stop.since_published ? " · booked or moved since publishing" : "");
+        (stop.since_published ? _(" · booked or moved since publishing") : "");
       job.textContent = stop.number.replace("WO-", "");
       job.addEventListener("click", () => select(stop.order_id));
       row.appendChild(job);
@@ -345,27 +370,33 @@ function render() {
   else { $("progress").hidden = true; $("cancel").hidden = true; $("plan").disabled = false; $("replan").disabled = false; }
   $("publish").disabled = state.publishing || !plan || plan.status !== "ready";
   const s = $("summary");
+  /* The labels outside the template literals, where the catalog's extractor finds them. */
+  const L = { onRoutes: _("visits on routes"), notOnRoute: _("not on a route"), withVisits: _("engineers with visits"),
+    driving: _("driving"), live: _("live"), notPublished: _("not published"), ordersOnRoutes: _("orders on routes"),
+    leftOut: _("left out"), used: _("engineers used"), wheel: _("at the wheel"),
+    published: (id) => _("plan %(plan)s published", { plan: id }), hours: (h) => _("%(hours)s h", { hours: h }),
+    plan: (id, kind) => _("plan %(plan)s · %(kind)s", { plan: id, kind }) };
   if (state.live) {
     const routes = state.live.routes;
     const placed = routes.reduce((n, r) => n + r.stops.length, 0);
     const metres = routes.reduce((n, r) => n + r.travel_distance_m, 0);
     s.hidden = false;
     s.innerHTML = `
-      <div><b>${placed}</b><span>visits on routes</span></div>
-      <div><b>${state.live.waiting.length}</b><span>not on a route</span></div>
-      <div><b>${routes.length} / ${state.shifts.length}</b><span>engineers with visits</span></div>
-      <div><b>${km(metres)}</b><span>driving</span></div>
-      <div><b>live</b><span>${state.live.published_plan_id ? `plan ${state.live.published_plan_id} published` : "not published"}</span></div>`;
+      <div><b>${placed}</b><span>${L.onRoutes}</span></div>
+      <div><b>${state.live.waiting.length}</b><span>${L.notOnRoute}</span></div>
+      <div><b>${routes.length} / ${state.shifts.length}</b><span>${L.withVisits}</span></div>
+      <div><b>${km(metres)}</b><span>${L.driving}</span></div>
+      <div><b>${L.live}</b><span>${state.live.published_plan_id ? L.published(state.live.published_plan_id) : _("not published")}</span></div>`;
   } else if (plan && plan.totals) {
     const t = plan.totals;
     s.hidden = false;
     s.innerHTML = `
-      <div><b>${t.assigned}</b><span>orders on routes</span></div>
-      <div><b>${t.unassigned}</b><span>left out</span></div>
-      <div><b>${t.engineers_used} / ${t.engineers}</b><span>engineers used</span></div>
-      <div><b>${km(t.travel_distance_m)}</b><span>driving</span></div>
-      <div><b>${(t.travel_time_s / 3600).toFixed(1)} h</b><span>at the wheel</span></div>
-      <div><b>${plan.status}</b><span>plan ${plan.id} · ${plan.kind}</span></div>`;
+      <div><b>${t.assigned}</b><span>${L.ordersOnRoutes}</span></div>
+      <div><b>${t.unassigned}</b><span>${L.leftOut}</span></div>
+      <div><b>${t.engineers_used} / ${t.engineers}</b><span>${L.used}</span></div>
+      <div><b>${km(t.travel_distance_m)}</b><span>${L.driving}</span></div>
+      <div><b>${L.hours(num(t.travel_time_s / 3600, 1))}</b><span>${L.wheel}</span></div>
+      <div><b>${said(STATUS, plan.status)}</b><span>${L.plan(plan.id, said(KIND, plan.kind))}</span></div>`;
   } else { s.hidden = true; }
   const list = $("unassigned");
   list.innerHTML = "";
@@ -377,7 +408,7 @@ function render() {
     li.innerHTML = `<b></b> <span class="addr"></span><span class="why"></span>`;
     li.querySelector("b").textContent = u.number;
     li.querySelector(".addr").textContent = u.address;
-    li.querySelector(".why").textContent = u.reason === "waiting" ? "waiting for a plan" : `${u.reason.replaceAll("_", " ")}: ${u.detail}`;
+    li.querySelector(".why").textContent = u.reason === "waiting" ? said(REASON, u.reason) : `${said(REASON, u.reason)}: ${u.detail}`;
     li.addEventListener("click", () => select(u.order_id));
     list.appendChild(li);
   });
@@ -395,14 +426,16 @@ function drawChanges(plan) {
   if (!plan || !plan.changes) return;
   const c = plan.changes.counts;
   const head = document.createElement("li");
-  head.textContent = `${c.unchanged} unchanged · ${c.retimed} new times · ${c.reassigned} to another engineer · ${c.dropped} dropped · ${c.new} newly placed`;
+  head.textContent = _("%(unchanged)s unchanged · %(retimed)s new times · %(reassigned)s to another engineer · %(dropped)s dropped · %(new)s newly placed",
+    { unchanged: c.unchanged, retimed: c.retimed, reassigned: c.reassigned, dropped: c.dropped, new: c.new });
   ul.appendChild(head);
   moved.forEach((m) => {
     const li = document.createElement("li");
     li.className = `chg-${m.change}`;
     const from = state.engineers[m.from_engineer_id]?.name || "—";
-    const to = state.engineers[m.to_engineer_id]?.name || "nobody";
-    li.textContent = `Order ${m.order_id}: ${m.change} — ${from}${m.from_start ? " " + time(m.from_start) : ""} → ${to}${m.to_start ? " " + time(m.to_start) : ""}`;
+    const to = state.engineers[m.to_engineer_id]?.name || _("nobody");
+    const order = _("Order %(order)s", { order: m.order_id });
+    li.textContent = `${order}: ${said(CHANGE, m.change)} — ${from}${m.from_start ? " " + time(m.from_start) : ""} → ${to}${m.to_start ? " " + time(m.to_start) : ""}`;
     li.addEventListener("click", () => select(m.order_id));
     ul.appendChild(li);
   });
@@ -428,7 +461,7 @@ function select(orderId) {
 function drawSelected() {
   const box = $("selected");
   const found = state.selected && findStop(state.selected);
-  if (!found) { box.textContent = "Click a stop on the map, the timeline or the list."; return; }
+  if (!found) { box.textContent = _("Click a stop on the map, the timeline or the list."); return; }
   const tz = shown().timeZone;
   box.innerHTML = "";
   const info = document.createElement("div");
@@ -437,11 +470,15 @@ function drawSelected() {
     info.innerHTML = "<b></b><br><span class='addr'></span><br><span class='when'></span><br><span class='why'></span>";
     info.querySelector("b").textContent = `${s.number} · ${s.service_type}`;
     info.querySelector(".addr").textContent = s.address;
-    info.querySelector(".when").textContent = `${found.route.engineer_name}, starts ${time(s.starts_at, tz)} (window ${s.time_windows.map((w) => `${time(w.starts_at, tz)}–${time(w.ends_at, tz)}`).join(", ")})`;
-    info.querySelector(".why").textContent = s.why || (s.since_published ? "Booked or moved since the plan was published." : "");
+    info.querySelector(".when").textContent = _("%(engineer)s, starts %(start)s (window %(windows)s)", {
+      engineer: found.route.engineer_name, start: time(s.starts_at, tz),
+      windows: s.time_windows.map((w) => `${time(w.starts_at, tz)}–${time(w.ends_at, tz)}`).join(", "),
+    });
+    info.querySelector(".why").textContent = s.why || (s.since_published ? _("Booked or moved since the plan was published.") : "");
   } else {
     info.innerHTML = "<b></b><br><span class='addr'></span><br><span class='why'></span>";
-    info.querySelector("b").textContent = `${found.left.number} · not planned`;
+    const notPlanned = _("not planned");
+    info.querySelector("b").textContent = `${found.left.number} · ${notPlanned}`;
     info.querySelector(".addr").textContent = found.left.address;
     info.querySelector(".why").textContent = found.left.detail;
   }
@@ -460,7 +497,7 @@ function drawSelected() {
     if (state.live) {
       const note = document.createElement("p");
       note.className = "hint";
-      note.textContent = "This is the live day. To move visits, plan or re-plan the day, adjust, then publish.";
+      note.textContent = _("This is the live day. To move visits, plan or re-plan the day, adjust, then publish.");
       box.appendChild(note);
     }
     showResult();
@@ -477,7 +514,8 @@ function drawSelected() {
     const none = document.createElement("p");
     none.id = "move-none";
     none.className = "hint";
-    none.textContent = `No other engineer working that day has the skills this job needs (${needs.join(", ") || "none"}).`;
+    const skills = needs.join(", ") || _("none");
+    none.textContent = _("No other engineer working that day has the skills this job needs (%(skills)s).", { skills });
     box.appendChild(none);
     showResult();
     return;
@@ -489,19 +527,19 @@ function drawSelected() {
   able.forEach((sh) => {
     const opt = document.createElement("option");
     opt.value = sh.engineer_id;
-    opt.textContent = state.engineers[sh.engineer_id]?.name || `engineer ${sh.engineer_id}`;
+    opt.textContent = state.engineers[sh.engineer_id]?.name || _("engineer %(id)s", { id: sh.engineer_id });
     select.appendChild(opt);
   });
   const pin = document.createElement("label");
-  pin.innerHTML = "<span>Pin</span>";
+  pin.append(Object.assign(document.createElement("span"), { textContent: _("Pin") }));
   const pinBox = document.createElement("input");
   pinBox.type = "checkbox"; pinBox.id = "move-pin";
   pin.appendChild(pinBox);
   const go = document.createElement("button");
-  go.id = "move"; go.textContent = "Move here"; go.className = "primary";
+  go.id = "move"; go.textContent = _("Move here"); go.className = "primary";
   go.addEventListener("click", () => move(state.selected, Number(select.value), pinBox.checked));
   const label = document.createElement("label");
-  label.innerHTML = "<span>Engineer</span>";
+  label.append(Object.assign(document.createElement("span"), { textContent: _("Engineer") }));
   label.appendChild(select);
   actions.append(label, pin, go);
   box.appendChild(actions);
@@ -515,12 +553,12 @@ async function move(orderId, engineerId, pinned) {
   if (done.ok) {
     state.plan = done.data;
     const where = findStop(orderId);
-    text = where && where.stop ? `Moved to ${where.route.engineer_name}, starting ${time(where.stop.starts_at, state.plan.time_zone)}.` : "Moved.";
+    text = where && where.stop ? _("Moved to %(engineer)s, starting %(start)s.", { engineer: where.route.engineer_name, start: time(where.stop.starts_at, state.plan.time_zone) }) : _("Moved.");
   } else {
-    const alternatives = (done.data.errors || {}).alternatives || [];
-    text = done.data.message + (alternatives.length
-      ? `. Could go to: ${alternatives.map((a) => `${a.engineer} at ${time(a.starts_at)} (+${km(a.extra_distance_m)})`).join("; ")}.`
-      : "");
+    const alternative = (a) => _("%(engineer)s at %(start)s (+%(distance)s)",
+      { engineer: a.engineer, start: time(a.starts_at), distance: km(a.extra_distance_m) });
+    const alternatives = ((done.data.errors || {}).alternatives || []).map(alternative).join("; ");
+    text = done.data.message + (alternatives ? _(". Could go to: %(alternatives)s.", { alternatives }) : "");
   }
   /* Said next to the job (where the dispatcher is looking) and at the top. */
   state.moveResult = { orderId, text, error: !done.ok };
@@ -528,4 +566,5 @@ async function move(orderId, engineerId, pinned) {
   say(text, !done.ok);
 }
 
+await load(document.documentElement.dataset.locale || "en");
 if (state.token) start(); else logout();

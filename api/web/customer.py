@@ -39,6 +39,7 @@ from dispatch.booking.slots import Policy, Slot
 from dispatch.catalog.models import ServiceType
 from dispatch.config import Settings
 from dispatch.errors import Conflict, DomainError, Invalid, NotFound
+from dispatch.i18n import _
 from dispatch.idempotency.service import KeyInProgress, check_key
 from dispatch.orders import service as orders
 from dispatch.orders.models import Order, OrderStatus
@@ -57,6 +58,8 @@ bp = Blueprint(
 )
 
 Page = str | WerkzeugResponse | tuple[str, int]
+CANCELLED = "Your visit is cancelled."
+MOVED = "Your visit has moved."
 
 
 def init_app(app: Flask) -> None:
@@ -126,14 +129,14 @@ def login() -> Page:
         user = users.authenticate(database.session(), email=email, password=request.form.get("password", ""))
     except DomainError:
         return _render(
-            "login.html", 401, next=target, error="That email and password do not match.", email=email
+            "login.html", 401, next=target, error=str(_("That email and password do not match.")), email=email
         )
     if user.role is not Role.CUSTOMER:
         return _render(
             "login.html",
             403,
             next=target,
-            error="These pages are for customers; staff use the console.",
+            error=str(_("These pages are for customers; staff use the console.")),
             email=email,
         )
     database.commit()
@@ -209,7 +212,7 @@ def book() -> Page:
                 )
             )
         except (DomainError, ValueError) as exc:
-            context["error"] = _say(exc) if isinstance(exc, DomainError) else "Please check the form."
+            context["error"] = _say(exc) if isinstance(exc, DomainError) else str(_("Please check the form."))
     return _render("book.html", **context)
 
 
@@ -268,11 +271,11 @@ def _book(user: User) -> Page:
         return _retry_page(user, exc)
     except (DomainError, KeyError, ValueError) as exc:
         session.rollback()
-        message = _say(exc) if isinstance(exc, DomainError) else "Please choose a time and try again."
+        message = _say(exc) if isinstance(exc, DomainError) else str(_("Please choose a time and try again."))
         return _render(
             "message.html",
             422,
-            title="We could not book that",
+            title=_("We could not book that"),
             message=message,
             back=url_for("customer.book"),
         )
@@ -307,8 +310,10 @@ def _once(user: User, change: Any) -> Page:
         return _render(
             "message.html",
             409,
-            title="Still working on it",
-            message="We are still saving what you sent a moment ago. Please look at your visits in a minute.",
+            title=_("Still working on it"),
+            message=_(
+                "We are still saving what you sent a moment ago. Please look at your visits in a minute."
+            ),
             back=url_for("customer.bookings"),
         )
     except Invalid:
@@ -316,9 +321,11 @@ def _once(user: User, change: Any) -> Page:
         return _render(
             "message.html",
             409,
-            title="This form was already sent",
-            message="Nothing new was done, because this form was already sent once. "
-            "Your visits are listed on the next page; to make another change, start again from there.",
+            title=_("This form was already sent"),
+            message=_(
+                "Nothing new was done, because this form was already sent once. "
+                "Your visits are listed on the next page; to make another change, start again from there."
+            ),
             back=url_for("customer.bookings"),
         )
     database.commit()
@@ -338,7 +345,7 @@ def _retry_page(user: User, exc: Conflict) -> Page:
         horizon_delta=timedelta(days=_policy().days_ahead),
         chosen=form,
         slots=_slots_from(exc),
-        error="Sorry, someone has just booked that window. These are still free:",
+        error=_("Sorry, someone has just booked that window. These are still free:"),
         place=True,
         csrf=account.csrf(),
         tz=_settings().default_time_zone,
@@ -416,11 +423,17 @@ def booking_page(order_id: int) -> Page:
         changeable=changeable,
         open=order.status in booking.CHANGEABLE,
         booked=request.args.get("booked"),
-        message=request.args.get("message"),
+        message=NOTICES.get(request.args.get("message") or ""),
         csrf=account.csrf(),
         tz=order.site.time_zone,
     )
 
+
+NOTICES = {
+    CANCELLED: _("Your visit is cancelled."),
+    MOVED: _("Your visit has moved."),
+}
+"""What the visit's page says after a change it was sent back from (the link names the change in English)."""
 
 REPORTED = frozenset({OrderStatus.COMPLETED, OrderStatus.INCOMPLETE})
 """Visits whose report (photos, signature, notes) the customer sees on the visit's page."""
@@ -466,11 +479,11 @@ def _cancel(user: User, order_id: int) -> Page:
         return _render(
             "message.html",
             409,
-            title="This visit cannot be cancelled online",
+            title=_("This visit cannot be cancelled online"),
             message=_say(exc),
             back=url_for("customer.booking_page", order_id=order_id),
         )
-    return redirect(url_for("customer.booking_page", order_id=order_id, message="Your visit is cancelled."))
+    return redirect(url_for("customer.booking_page", order_id=order_id, message=CANCELLED))
 
 
 @bp.route("/my/bookings/<int:order_id>/reschedule", methods=["GET", "POST"])
@@ -498,9 +511,9 @@ def _move(user: User, order: Order) -> Page:
         )
     except (DomainError, KeyError, ValueError) as exc:
         database.session().rollback()
-        error = _say(exc) if isinstance(exc, DomainError) else "Please choose a time."
+        error = _say(exc) if isinstance(exc, DomainError) else str(_("Please choose a time."))
         return _reschedule_page(user, _mine(user, order_id), error=error)
-    return redirect(url_for("customer.booking_page", order_id=order_id, message="Your visit has moved."))
+    return redirect(url_for("customer.booking_page", order_id=order_id, message=MOVED))
 
 
 def _reschedule_page(user: User, order: Order, *, error: str | None) -> Page:

@@ -12,34 +12,41 @@ from werkzeug.exceptions import HTTPException
 
 from dispatch.config import Settings
 from dispatch.errors import DomainError
+from dispatch.i18n import N_, LazyText, _
 
 log = logging.getLogger(__name__)
 
-PAGES: dict[int, tuple[str, str]] = {
-    400: ("That did not work", "Something in what was sent was not right. Please go back and try again."),
-    401: ("Please log in", "Please log in again, then try once more."),
+PAGES: dict[int, tuple[LazyText, LazyText]] = {
+    400: (
+        _("That did not work"),
+        _("Something in what was sent was not right. Please go back and try again."),
+    ),
+    401: (_("Please log in"), _("Please log in again, then try once more.")),
     403: (
-        "This page is not for your account",
-        "Please go back, or log in with the account this page is for.",
+        _("This page is not for your account"),
+        _("Please go back, or log in with the account this page is for."),
     ),
     404: (
-        "We cannot find that page",
-        "The link may be old or mistyped. You can see your visits or book a new one.",
+        _("We cannot find that page"),
+        _("The link may be old or mistyped. You can see your visits or book a new one."),
     ),
-    405: ("That did not work", "This page cannot be used that way. Please go back and try again."),
+    405: (_("That did not work"), _("This page cannot be used that way. Please go back and try again.")),
     409: (
-        "That could not be done",
-        "Things changed while you were on the page. Please go back, reload and try again.",
+        _("That could not be done"),
+        _("Things changed while you were on the page. Please go back, reload and try again."),
     ),
-    413: ("That was too large to send", "Please send something smaller, or fewer photos at once."),
+    413: (_("That was too large to send"), _("Please send something smaller, or fewer photos at once.")),
     422: (
-        "That could not be done",
-        "Something in what was sent was not right. Please go back and try again.",
+        _("That could not be done"),
+        _("Something in what was sent was not right. Please go back and try again."),
     ),
-    429: ("Too many tries", "Please wait a few minutes, then try again."),
+    429: (_("Too many tries"), _("Please wait a few minutes, then try again.")),
 }
-TROUBLE = ("Something went wrong on our side", "Nothing was changed. Please try again in a few minutes.")
-TROUBLE_CALL = "Nothing was changed. Please try again in a few minutes, or call us on {phone}."
+TROUBLE = (
+    _("Something went wrong on our side"),
+    _("Nothing was changed. Please try again in a few minutes."),
+)
+TROUBLE_CALL = N_("Nothing was changed. Please try again in a few minutes, or call us on %(phone)s.")
 
 
 def wants_page() -> bool:
@@ -54,7 +61,7 @@ def error_page(status: int) -> tuple[str, int]:
     settings: Settings = current_app.config["DISPATCH"]
     title, text = PAGES.get(status, TROUBLE if status >= 500 else PAGES[400])
     if status >= 500 and settings.company_phone:
-        text = TROUBLE_CALL.format(phone=settings.company_phone)
+        text = _(TROUBLE_CALL, phone=settings.company_phone)
     html = render_template("customer/error.html", title=title, text=text, status=status, company=settings)
     return html, status
 

@@ -14,6 +14,7 @@ from dispatch.booking import service as booking
 from dispatch.booking.models import TrackingLink
 from dispatch.db import utcnow
 from dispatch.errors import NotFound
+from dispatch.i18n import LazyText, _
 from dispatch.orders.models import Order, OrderStatus
 from dispatch.positions import service as positions
 
@@ -25,17 +26,17 @@ HAS_ETA = frozenset(
     {OrderStatus.SCHEDULED, OrderStatus.DISPATCHED, OrderStatus.ACCEPTED, OrderStatus.EN_ROUTE}
 )
 
-HEADLINES = {
-    OrderStatus.NEW: "Booked: we are planning your visit",
-    OrderStatus.SCHEDULED: "Booked and planned",
-    OrderStatus.DISPATCHED: "Your engineer has the visit on their day",
-    OrderStatus.ACCEPTED: "Your engineer has confirmed the visit",
-    OrderStatus.EN_ROUTE: "Your engineer is on the way",
-    OrderStatus.ON_SITE: "Your engineer has arrived",
-    OrderStatus.COMPLETED: "Visit completed",
-    OrderStatus.INCOMPLETE: "Visit finished: a follow-up is needed",
-    OrderStatus.CANCELLED: "Visit cancelled",
-    OrderStatus.DECLINED: "We are finding another engineer",
+HEADLINES: dict[OrderStatus, LazyText] = {
+    OrderStatus.NEW: _("Booked: we are planning your visit"),
+    OrderStatus.SCHEDULED: _("Booked and planned"),
+    OrderStatus.DISPATCHED: _("Your engineer has the visit on their day"),
+    OrderStatus.ACCEPTED: _("Your engineer has confirmed the visit"),
+    OrderStatus.EN_ROUTE: _("Your engineer is on the way"),
+    OrderStatus.ON_SITE: _("Your engineer has arrived"),
+    OrderStatus.COMPLETED: _("Visit completed"),
+    OrderStatus.INCOMPLETE: _("Visit finished: a follow-up is needed"),
+    OrderStatus.CANCELLED: _("Visit cancelled"),
+    OrderStatus.DECLINED: _("We are finding another engineer"),
 }
 
 
@@ -118,7 +119,7 @@ def track(session: Session, *, token: str) -> Tracking:
     return Tracking(
         number=order.number,
         status=order.status,
-        headline=HEADLINES[order.status],
+        headline=str(HEADLINES[order.status]),
         service=order.service_type.name,
         engineer_first_name=first_name(engineer.name) if engineer is not None else None,
         window_starts_at=window.starts_at if window else None,

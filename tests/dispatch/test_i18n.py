@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,19 @@ def test_catalogs_hold_every_string_of_the_code_translated_and_compiled(tmp_path
         assert compiled == written, (
             f"{locale}: messages.mo is older than messages.po (run `make translations`)"
         )
+
+
+def test_every_translation_keeps_the_placeholders_of_its_source():
+    """A translation that drops or renames ``%(name)s`` or ``{name}`` would fail, or say the wrong thing."""
+    for locale in i18n.available_locales():
+        if locale == i18n.SOURCE_LOCALE:
+            continue
+        with (i18n.CATALOG_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+            po = read_po(handle, locale=locale)
+        problems = [(m.id, [str(e) for e in errors]) for m, errors in po.check() if errors]
+        assert problems == [], locale
+        for m in po:
+            if not m.id or not isinstance(m.id, str):
+                continue
+            for pattern in (r"%\((\w+)\)s", r"\{(\w+)\}"):
+                assert set(re.findall(pattern, m.id)) == set(re.findall(pattern, m.string)), (locale, m.id)
