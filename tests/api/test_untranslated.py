@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from api.web import errors as web_errors
 from dispatch.booking import tracking
+from dispatch.kb import service as kb
 from dispatch.notifications import rendering
 from dispatch.orders.models import Order
 from tests.desk_factories import open_ticket
@@ -51,6 +52,12 @@ def pages_world(app: Any, world: Any) -> Any:
     session = app.extensions["dispatch.db"].sessions()
     try:
         world.ids["ticket"] = open_ticket(session, world.ids["c1"]).id
+        article = kb.create(
+            session,
+            actor=world.actors["agent"],
+            draft=kb.Draft(title="热水器漏水怎么办", body="## 先关水阀\n\n关闭进水阀再联系我们。"),
+        )
+        world.ids["article"] = kb.publish(session, actor=world.actors["agent"], article_id=article.id).id
         mine = session.scalars(select(Order).where(Order.customer_id == world.ids["c1"])).all()
         world.orders = [order.id for order in mine]
         world.tokens = [
@@ -65,7 +72,12 @@ def pages_world(app: Any, world: Any) -> Any:
 
 
 def _arguments(w: Any) -> dict[str, list[Any]]:
-    return {"order_id": w.orders, "ticket_id": [w.ids["ticket"]], "token": w.tokens}
+    return {
+        "order_id": w.orders,
+        "ticket_id": [w.ids["ticket"]],
+        "token": w.tokens,
+        "article_id": [w.ids["article"]],
+    }
 
 
 def _extra_queries(w: Any) -> dict[str, list[dict[str, Any]]]:
@@ -77,6 +89,7 @@ def _extra_queries(w: Any) -> dict[str, list[dict[str, Any]]]:
             {"service_type_id": w.ids["boiler-service"], "address": "Nowhere at all", "day": day},
         ],
         "customer.booking_page": [{"booked": "1", "message": "Your visit has moved."}],
+        "help_pages.home": [{"q": "漏水"}, {"q": "nothing matches this"}],
     }
 
 
@@ -123,7 +136,7 @@ def _check_pages(client: Any, urls: Iterable[str], data: set[str]) -> dict[str, 
 
 def test_every_page_is_chinese_for_a_chinese_reader(app, client, pages_world):
     urls = sorted(set(html_urls(app, pages_world)))
-    assert {"/book", "/console", "/my/bookings", "/desk", "/contact"} <= set(urls)
+    assert {"/book", "/console", "/my/bookings", "/desk", "/contact", "/help"} <= set(urls)
     anonymous = _check_pages(client, [*urls, "/no-such-page"], pages_world.data)
     logged_in = client.post("/account/login", data={"email": "customer@example.com", "password": PASSWORD})
     assert logged_in.status_code == 302
