@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dispatch import trees
 from dispatch.access import Actor, require_role
-from dispatch.errors import Conflict, Invalid, NotFound
+from dispatch.errors import Conflict, NotFound
 from dispatch.i18n import _
 from dispatch.kb.models import Article, KbCategory
 from dispatch.kb.service import EDITORS
@@ -41,23 +42,7 @@ def get_or_raise(session: Session, *, category_id: int) -> KbCategory:
 
 
 def _check_parent(session: Session, category_id: int | None, parent_id: int | None) -> None:
-    depth, current = 1, session.get(KbCategory, parent_id) if parent_id is not None else None
-    if parent_id is not None and current is None:
-        raise Invalid(
-            _("category %(id)s does not exist", id=parent_id), errors={"parent_id": ["no such category"]}
-        )
-    while current is not None:
-        if current.id == category_id:
-            raise Invalid(
-                _("a category cannot sit under itself or under one of its sub-categories"),
-                errors={"parent_id": ["makes a loop"]},
-            )
-        depth += 1
-        if depth > MAX_DEPTH:
-            raise Invalid(
-                _("categories go at most %(n)s levels deep", n=MAX_DEPTH), errors={"parent_id": ["too deep"]}
-            )
-        current = session.get(KbCategory, current.parent_id) if current.parent_id is not None else None
+    trees.check_parent(session, KbCategory, category_id=category_id, parent_id=parent_id, max_depth=MAX_DEPTH)
 
 
 def _check_name(session: Session, category_id: int | None, parent_id: int | None, name: str) -> None:

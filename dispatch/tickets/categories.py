@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch import trees
 from dispatch.access import Actor, Role, require_role
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.events import service as events
@@ -64,22 +65,9 @@ def path_of(session: Session, category: TicketCategory) -> list[str]:
 
 
 def _check_parent(session: Session, category_id: int | None, parent_id: int | None) -> None:
-    depth = 1
-    current = session.get(TicketCategory, parent_id) if parent_id is not None else None
-    if parent_id is not None and current is None:
-        raise Invalid(
-            _("category %(id)s does not exist", id=parent_id), errors={"parent_id": ["no such category"]}
-        )
-    while current is not None:
-        if current.id == category_id:
-            raise Invalid(
-                _("a category cannot sit under itself or under one of its sub-categories"),
-                errors={"parent_id": ["makes a loop"]},
-            )
-        depth += 1
-        if depth > MAX_DEPTH:
-            raise Invalid(_("the category tree is at most 5 levels deep"), errors={"parent_id": ["too deep"]})
-        current = session.get(TicketCategory, current.parent_id) if current.parent_id is not None else None
+    trees.check_parent(
+        session, TicketCategory, category_id=category_id, parent_id=parent_id, max_depth=MAX_DEPTH
+    )
 
 
 def _name_free(session: Session, name: str, parent_id: int | None, category_id: int | None) -> str:
