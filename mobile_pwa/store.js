@@ -1,6 +1,7 @@
 // IndexedDB (via idb) and the outbox: every user action is one transaction that writes its blobs,
 // its outbox rows and the optimistic job state together; flush() replays the outbox in order.
 import { openDB } from "./vendor/idb.js";
+import { _ } from "/i18n/i18n.js";
 
 const API = "/api/v1";
 export const dbp = openDB("field-dispatch", 1, {
@@ -23,9 +24,17 @@ export const uuid = () => crypto.randomUUID();
 // --- Queuing ---------------------------------------------------------------------------------
 
 // Queue rows (and blobs) for one user action and apply `change` to the local job, atomically.
-export async function queue(jobId, rows, change, blobs = []) {
+// `allowed(job, waiting)` is asked inside the same transaction: when it says no (the step is queued
+// already, or the job is not where the step starts), nothing is queued and false is returned, so a
+// double tap or a second tab can never queue the same step twice.
+export async function queue(jobId, rows, change, blobs = [], allowed = null) {
   const db = await dbp;
   const tx = db.transaction(["jobs", "outbox", "blobs"], "readwrite");
+  if (allowed) {
+    const current = jobId == null ? null : await tx.objectStore("jobs").get(jobId);
+    const waiting = (await tx.objectStore("outbox").getAll()).filter((r) => r.jobId === jobId);
+    if (!allowed(current, waiting)) { tx.abort(); await tx.done.catch(() => {}); return false; }
+  }
   for (const blob of blobs) await tx.objectStore("blobs").put(blob);
   for (const row of rows) {
     await tx.objectStore("outbox").add({ key: uuid(), jobId, status: "pending", createdAt: new Date().toISOString(), ...row });
@@ -36,6 +45,7 @@ export async function queue(jobId, rows, change, blobs = []) {
   }
   await tx.done;
   kick();
+  return true;
 }
 
 export async function outbox() { return (await dbp).getAll("outbox"); }
@@ -92,8 +102,8 @@ export async function login(email, password) {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password }),
   });
   const body = await response.json();
-  if (!response.ok) throw new Error(body.message || "login failed");
-  if (body.user.role !== "engineer") throw new Error("this app is for field engineers");
+  if (!response.ok) throw new Error(body.message || _("Login failed"));
+  if (body.user.role !== "engineer") throw new Error(_("This app is for field engineers"));
   await meta("access", body.access_token);
   await meta("refresh", body.refresh_token);
   await meta("user", body.user);
@@ -106,6 +116,7 @@ export async function login(email, password) {
 // Pull the engineer's jobs: every open one, and those finished today. A job with rows still waiting
 // keeps its local state (never overwritten); a job the server no longer gives us is forgotten.
 export async function pull() {
+  if (!(await meta("access"))) return;                     // logged out: nothing to ask for
   const since = new Date(); since.setHours(0, 0, 0, 0);
   const queries = [
     "/orders?status=dispatched,accepted,en_route,on_site&sort=scheduled_start,sequence&page_size=100",
@@ -134,7 +145,30 @@ export async function pull() {
     await tx.store.put({ ...(mine || {}), ...order, local: null, conflict: null });
   }
   await tx.done;
+  await pullAttachments(orders.filter((o) => EVIDENCE.has(o.status)));
   changed();
+}
+
+const EVIDENCE = new Set(["on_site", "completed", "incomplete"]);
+
+// The photos and signature the server has for these jobs (taken on another phone, or on this one
+// before it was wiped), merged with the ones this phone has not sent yet.
+async function pullAttachments(orders) {
+  for (const order of orders) {
+    let response;
+    try { response = await api(`/orders/${order.id}/attachments`); } catch { return; }
+    if (!response || !response.ok) continue;
+    const server = (await response.json()).map((a) => ({ id: a.id, kind: a.kind, signer: a.signer_name || null }));
+    const db = await dbp;
+    const tx = db.transaction("jobs", "readwrite");
+    const mine = await tx.store.get(order.id);
+    if (mine) {
+      const known = new Set(server.map((t) => t.id));
+      mine.taken = [...server, ...(mine.taken || []).filter((t) => !known.has(t.id))];
+      await tx.store.put(mine);
+    }
+    await tx.done;
+  }
 }
 
 // --- Flushing the outbox ---------------------------------------------------------------------
@@ -147,7 +181,7 @@ export function kick(delay = 0) {
 }
 
 export async function flush() {
-  if (state.paused) return;
+  if (state.paused || !(await meta("access"))) return;
   const run = () => flushNow();
   if (navigator.locks) await navigator.locks.request("outbox-flush", run);
   else await run();
@@ -212,13 +246,25 @@ async function acknowledge(row, response) {
   await tx.done;
 }
 
+// Why the server refused a row, from its error payload {code, status, message, errors}.
+export function refusal(status, errors) {
+  if (status === 404) return "gone";                   // the job is no longer this engineer's
+  if (status === 412) return "stale";                  // the office changed the job since the phone read it
+  if (status === 409 && errors && "current_status" in errors) return "moved";   // the job is elsewhere in its life
+  if (status === 409) return "rule";                   // a field rule, or evidence still missing
+  if (status === 413 || status === 415) return "image";
+  return "invalid";                                    // 400/422: something entered needs correcting
+}
+
 async function conflict(row, response) {
   const body = await response.json().catch(() => ({}));
   const db = await dbp;
   row.status = "conflict";
-  row.error = response.status === 404
-    ? "The office has taken this job off your list." : body.message || `refused (${response.status})`;
   row.code = response.status;
+  row.refusal = refusal(response.status, body.errors);
+  row.error = response.status === 404 ? _("The office has taken this job off your list.")
+    : body.message || _("refused (%(code)s)", { code: response.status });
+  row.errors = body.errors || null;
   await db.put("outbox", row);
   if (row.jobId == null) return;
   const fresh = await api(`/orders/${row.jobId}`).catch(() => null);   // keep the server's job
@@ -227,24 +273,71 @@ async function conflict(row, response) {
   await db.put("jobs", { ...(mine || {}), ...(server || {}), local: mine ? mine.local : null, conflict: row.error, conflictStep: row.label });
 }
 
-// Give up a refused change: it and the rows of the same job queued after it are dropped.
-export async function discard(jobId) {
+// Send a refused row again, corrected: `fix(row)` changes what the engineer corrected (the
+// signer's name, a reason, a note). A new Idempotency-Key (the refusal is stored under the old
+// one) and the job's version as the server has it now; the rows held behind it follow in order.
+export async function resend(seq, fix = null) {
   const db = await dbp;
-  const rows = (await db.getAll("outbox")).filter((r) => r.jobId === jobId);
-  const tx = db.transaction(["outbox", "blobs", "jobs"], "readwrite");
-  for (const r of rows) {
-    await tx.objectStore("outbox").delete(r.seq);
-    if (r.blobId) await tx.objectStore("blobs").delete(r.blobId);
-  }
-  const mine = await tx.objectStore("jobs").get(jobId);
-  const dropped = new Set(rows.map((r) => r.itemId).filter(Boolean));
+  const tx = db.transaction(["outbox", "jobs"], "readwrite");
+  const row = await tx.objectStore("outbox").get(seq);
+  if (!row || row.status !== "conflict") { await tx.done; return; }
+  if (fix) fix(row);
+  Object.assign(row, { status: "pending", key: uuid(), ifMatch: null, error: null, errors: null, code: null, refusal: null });
+  await tx.objectStore("outbox").put(row);
+  const mine = row.jobId == null ? null : await tx.objectStore("jobs").get(row.jobId);
   if (mine) {
-    await tx.objectStore("jobs").put({ ...mine, local: null, conflict: null,
-      taken: (mine.taken || []).filter((t) => !dropped.has(t.id)), notes: (mine.notes || []).filter((n) => !dropped.has(n.id)) });
+    if (row.itemId && row.signer !== undefined) {
+      mine.taken = (mine.taken || []).map((t) => (t.id === row.itemId ? { ...t, signer: row.signer } : t));
+    }
+    if (row.kind === "note") {
+      const text = JSON.parse(row.body).text;
+      mine.notes = (mine.notes || []).map((n) => (n.id === row.itemId ? { ...n, text } : n));
+    }
+    await tx.objectStore("jobs").put({ ...mine, conflict: null, conflictStep: null });
   }
   await tx.done;
   changed();
   kick();
+}
+
+// Give up one refused row, and only that one: the steps queued after it stay and are sent next
+// (the server may refuse them in turn, which is then shown), so nothing done since is undone silently.
+export async function discard(seq) {
+  const db = await dbp;
+  const tx = db.transaction(["outbox", "blobs", "jobs"], "readwrite");
+  const row = await tx.objectStore("outbox").get(seq);
+  if (!row) { await tx.done; return; }
+  await tx.objectStore("outbox").delete(seq);
+  if (row.blobId) await tx.objectStore("blobs").delete(row.blobId);
+  const mine = row.jobId == null ? null : await tx.objectStore("jobs").get(row.jobId);
+  if (mine) {
+    const rest = (await tx.objectStore("outbox").getAll()).filter((r) => r.jobId === row.jobId);
+    const last = rest.filter((r) => r.kind === "action" && r.target).pop();
+    const local = rest.length ? { ...(mine.local || {}), status: last ? last.target : undefined } : null;
+    await tx.objectStore("jobs").put({ ...mine, local, conflict: null, conflictStep: null,
+      taken: (mine.taken || []).filter((t) => t.id !== row.itemId), notes: (mine.notes || []).filter((n) => n.id !== row.itemId) });
+  }
+  await tx.done;
+  changed();
+  kick();
+}
+
+// Log out: end the login on the server (best effort: offline, the tokens simply expire) and wipe
+// this phone's copy: tokens, jobs, unsent changes and images.
+export async function logout() {
+  for (const name of ["refresh", "access"]) {
+    const token = await meta(name);
+    if (!token) continue;
+    try {
+      await fetch(API + "/auth/revoke", { method: "POST", headers: { Authorization: `Bearer ${token}` }, cache: "no-store", signal: AbortSignal.timeout(10000) });
+    } catch { /* offline: nothing more to do here */ }
+  }
+  const db = await dbp;
+  const tx = db.transaction(["meta", "jobs", "outbox", "blobs"], "readwrite");
+  await Promise.all(["meta", "jobs", "outbox", "blobs"].map((name) => tx.objectStore(name).clear()));
+  await tx.done;
+  state.paused = false;
+  changed();
 }
 
 export async function history(jobId) {

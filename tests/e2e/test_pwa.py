@@ -3,61 +3,17 @@ with the office changing a job meanwhile. Screenshots at phone size go to test-a
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from dispatch.access import SYSTEM
 from dispatch.shifts import service as shifts
-from tests.factories import PASSWORD
+from tests.e2e.pwa import PASSWORD, events, log_in, phone_fixture, sign, synced
 from tests.images import jpeg_bytes
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 412, "height": 860}
-
-
-@pytest.fixture
-def phone(browser, live_server):
-    context = browser.new_context(service_workers="allow", viewport=PHONE, device_scale_factor=1)
-    context.grant_permissions(["geolocation"], origin=live_server)
-    context.set_geolocation({"latitude": 53.4331, "longitude": -2.2291, "accuracy": 12})
-    page = context.new_page()
-    page.on("dialog", lambda d: d.accept("Customer not home"))
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    yield context, page
-    # A route handler still answering a late request must not fail the next test's setup.
-    page.unroute_all(behavior="ignoreErrors")
-    context.close()
-    assert errors == []  # no uncaught error in the app
-
-
-def log_in(page, base):
-    page.goto(f"{base}/app/")
-    page.fill("#email", "engineer@example.com")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector(".card[data-job]")
-    page.wait_for_function("() => !!navigator.serviceWorker.controller")
-
-
-OUTBOX_EMPTY = """() => new Promise((ok) => { const r = indexedDB.open("field-dispatch");
-  r.onsuccess = () => { const c = r.result.transaction("outbox").objectStore("outbox").count();
-  c.onsuccess = () => ok(c.result === 0 && document.getElementById("sync").textContent === "All synced"); }; })"""
-
-
-def synced(page, timeout_s=20.0):
-    """Wait until the outbox is empty and the app says so (call after the step shows on screen)."""
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate(OUTBOX_EMPTY):
-        assert time.monotonic() < deadline, f"still not synced: {page.text_content('#sync')}"
-        page.wait_for_timeout(100)
-
-
-def events(client, world, oid):
-    return [e["action"] for e in client.get(f"/api/v1/orders/{oid}/events", headers=world.h("admin")).json]
+__all__ = ["phone_fixture"]  # the fixture "phone"
 
 
 def test_whole_job_offline_with_a_reload_then_online_with_lost_responses(
@@ -168,18 +124,6 @@ def test_an_office_change_made_while_offline_is_shown_and_not_overwritten(
     page.wait_for_selector(".status.accepted")
     synced(page)
     assert client.get(f"/api/v1/orders/{oid}", headers=world.h("admin")).json["status"] == "accepted"
-
-
-def sign(page, name):
-    page.fill("#signer", name)
-    page.locator("#sig").scroll_into_view_if_needed()
-    box = page.locator("#sig").bounding_box()
-    page.mouse.move(box["x"] + 30, box["y"] + 120)
-    page.mouse.down()
-    for i in range(1, 12):
-        page.mouse.move(box["x"] + 30 + i * 25, box["y"] + 120 - (i % 3) * 30)
-    page.mouse.up()
-    page.click("#sig-save")
 
 
 def on_shift_now(app, engineer_id):
