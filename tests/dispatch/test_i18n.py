@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
@@ -57,6 +58,15 @@ def _msgids(catalog) -> set[str]:
     return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
 
 
+def _key(msgid: Any) -> str:
+    return msgid if isinstance(msgid, str) else msgid[0]
+
+
+def _text(msgstr: Any) -> Any:
+    """A translation as compared: the plural forms as a tuple whether read from .po or .mo."""
+    return msgstr if isinstance(msgstr, str) else tuple(msgstr)
+
+
 def test_catalogs_hold_every_string_of_the_code_translated_and_compiled(tmp_path):
     """What `make translations` would write is what is committed: no string left out or untranslated."""
     root = repo_root()
@@ -98,8 +108,8 @@ def test_catalogs_hold_every_string_of_the_code_translated_and_compiled(tmp_path
         assert missing == [], f"{locale}: untranslated"
         with (folder / "messages.mo").open("rb") as handle:
             mo = read_mo(io.BytesIO(handle.read()))
-        compiled = {m.id if isinstance(m.id, str) else m.id[0]: m.string for m in mo if m.id}
-        written = {m.id if isinstance(m.id, str) else m.id[0]: m.string for m in po if m.id}
+        compiled = {_key(m.id): _text(m.string) for m in mo if m.id}
+        written = {_key(m.id): _text(m.string) for m in po if m.id}
         assert compiled == written, (
             f"{locale}: messages.mo is older than messages.po (run `make translations`)"
         )

@@ -47,7 +47,7 @@ def log_in(page, base):
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector(".card[data-job]")
-    page.wait_for_function("() => !!navigator.serviceWorker.controller")
+    page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=60_000)  # installs the shell
 
 
 OUTBOX_EMPTY = """() => new Promise((ok) => { const r = indexedDB.open("field-dispatch");
