@@ -89,3 +89,12 @@ def sign(page, name):
         page.mouse.move(box["x"] + 30 + i * 25, box["y"] + 120 - (i % 3) * 30)
     page.mouse.up()
     page.click("#sig-save")
+
+
+def asked(page, count=1, timeout_s=20.0):
+    """What the app's dialogs asked, once it has asked ``count`` times (a dialog's event comes
+    after the click that opened it returns)."""
+    deadline = time.monotonic() + timeout_s
+    while len(page.asked) < count and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    return page.asked

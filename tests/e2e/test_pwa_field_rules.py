@@ -11,7 +11,7 @@ import pytest
 from api import create_app
 from dispatch.db import utcnow
 from dispatch.orders.models import Order
-from tests.e2e.pwa import events, log_in, outbox, phone_fixture, synced
+from tests.e2e.pwa import asked, events, log_in, outbox, phone_fixture, synced
 
 pytestmark = pytest.mark.browser
 __all__ = ["phone_fixture"]  # the fixture "phone"
@@ -89,7 +89,7 @@ def test_dropping_a_refused_step_sends_the_steps_made_since(phone, live_server, 
     assert "not today" in page.text_content(".conflict-box")
     assert outbox(page) == [("check-in", "conflict"), ("note", "pending")]
     page.click("#discard")  # the dialog asks first (answered yes): the note stays queued
-    assert page.asked == ["Drop only the check-in? The step queued after it stays and is sent next."]
+    assert asked(page) == ["Drop only the check-in? The step queued after it stays and is sent next."]
     # Sent, and refused in turn (notes are written on site): shown to the engineer, not dropped.
     page.wait_for_selector(".conflict-box[data-refusal=moved] >> text=Your step “Note” was refused")
     assert outbox(page) == [("note", "conflict")]

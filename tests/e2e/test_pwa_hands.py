@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.pwa import PHONE, events, log_in, outbox, phone_fixture, sign, synced
+from tests.e2e.pwa import PHONE, asked, events, log_in, outbox, phone_fixture, sign, synced
 from tests.images import jpeg_bytes
 
 pytestmark = pytest.mark.browser
@@ -250,8 +250,9 @@ def test_logging_out_warns_of_unsent_steps_then_ends_the_login_and_wipes_the_pho
 
     page.replies.append(None)  # "no, keep them"
     page.click("#logout")
-    page.wait_for_function("() => true")
-    assert page.asked == ["1 change is not sent yet. Logging out deletes it from this phone. Log out anyway?"]
+    assert asked(page) == [
+        "1 change is not sent yet. Logging out deletes it from this phone. Log out anyway?"
+    ]
     assert outbox(page) == [("accept", "pending")]  # kept: the engineer said no
     assert page.is_visible("#logout")
 
