@@ -14,6 +14,8 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from werkzeug.routing import IntegerConverter
 
+from dispatch.i18n import _
+
 MAX_ID = 2**31 - 1
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -43,7 +45,7 @@ def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field clas
 
 def _no_nul(value: str) -> None:
     if "\x00" in value:
-        raise ValidationError("must not contain NUL characters")
+        raise ValidationError([_("must not contain NUL characters")])
 
 
 class Text(fields.String):
@@ -66,7 +68,7 @@ class When(fields.AwareDateTime):
             moment: datetime = super()._deserialize(value, attr, data, **kwargs)
             moment.astimezone(UTC)
         except OverflowError as exc:
-            raise ValidationError("date out of range") from exc
+            raise ValidationError([_("date out of range")]) from exc
         return moment
 
 
@@ -81,7 +83,7 @@ class TimeWindowSchema(Schema):
         starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
         if starts_at is not None and ends_at is not None and ends_at - starts_at > MAX_WINDOW:
             raise ValidationError(
-                f"A time window lasts at most {MAX_WINDOW.days} days.", field_name="ends_at"
+                [_("A time window lasts at most %(days)s days.", days=MAX_WINDOW.days)], field_name="ends_at"
             )
 
 

@@ -23,6 +23,7 @@ from dispatch.booking import tracking
 from dispatch.booking.models import TrackingLink
 from dispatch.booking.slots import Policy, Slot
 from dispatch.config import Settings
+from dispatch.i18n import _
 from dispatch.orders.models import Order, OrderStatus
 from dispatch.orders.service import Window
 from dispatch.sites import service as sites
@@ -87,7 +88,7 @@ class BookingCreateSchema(PlaceSchema):
     @validates_schema
     def _somewhere(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data.get("site_id") is None and not data.get("address") and data.get("latitude") is None:
-            raise ValidationError("give site_id, an address, or latitude and longitude", "site_id")
+            raise ValidationError([_("give site_id, an address, or latitude and longitude")], "site_id")
 
 
 class BookingSchema(Schema):

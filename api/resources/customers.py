@@ -14,6 +14,7 @@ from api.database import View
 from api.fields import Text, When
 from dispatch.customers import service as customers
 from dispatch.customers.models import Customer, CustomerTier
+from dispatch.i18n import _
 
 blp = blueprint("customers", "/customers", "Customers and their contacts")
 
@@ -26,7 +27,7 @@ def PHONE(value: str) -> None:  # noqa: N802 - reads as a constant validator
         or any(not (ch.isdigit() or ch in " +()./-") for ch in value)
         or "+" in value[1:]
     ):
-        raise ValidationError("not a phone number: use 6 to 20 digits, optionally with a leading +")
+        raise ValidationError([_("not a phone number: use 6 to 20 digits, optionally with a leading +")])
 
 
 class ContactSchema(Schema):

@@ -10,6 +10,7 @@ from webargs.fields import DelimitedList
 from api.common import PartialSchema, SortArgs
 from api.fields import Id, Text, TimeWindowSchema, When
 from api.resources.catalog import SkillCodes
+from dispatch.i18n import _
 from dispatch.orders import states
 from dispatch.orders.models import Channel, Order, OrderStatus, Priority
 from dispatch.orders.service import MAX_DURATION_S, MAX_WINDOWS, Window
@@ -189,7 +190,7 @@ class TransferSchema(Schema):
     def one_target(self, data: dict[str, Any], **_kwargs: Any) -> None:
         """Exactly one of engineer_id and team_id."""
         if (data.get("engineer_id") is None) == (data.get("team_id") is None):
-            raise ValidationError("give exactly one of engineer_id and team_id", "engineer_id")
+            raise ValidationError([_("give exactly one of engineer_id and team_id")], "engineer_id")
 
 
 class CompleteSchema(Schema):
@@ -218,4 +219,4 @@ class CheckInSchema(Schema):
     def both_or_neither(self, data: dict[str, Any], **_kwargs: Any) -> None:
         """A position needs both coordinates."""
         if (data.get("latitude") is None) != (data.get("longitude") is None):
-            raise ValidationError("give both latitude and longitude, or neither", "latitude")
+            raise ValidationError([_("give both latitude and longitude, or neither")], "latitude")

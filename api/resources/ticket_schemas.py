@@ -287,7 +287,7 @@ class VisitSchema(Schema):
     def ordered(self, data: dict[str, Any], **_kwargs: Any) -> None:
         """The window ends after it starts."""
         if data["ends_at"] <= data["starts_at"]:
-            raise ValidationError("the window ends before it starts", "ends_at")
+            raise ValidationError([_("the window ends before it starts")], "ends_at")
 
 
 class MessageSchema(Schema):

@@ -138,3 +138,16 @@ def test_every_marshmallow_sentence_has_a_catalog_entry():
             text = text.replace(placeholder, value)
         text = re.sub(r"\{(\w+)\}", "7", text)
         assert any(p.fullmatch(text) for p in patterns), sentence
+
+
+def test_our_own_validation_sentences_follow_the_readers_language_too(client, world):
+    bad = {"name": "Grace Hall", "email": "grace2@example.com", "phone": "call me"}
+    english = client.post("/api/v1/customers", json=bad, headers=world.h("dispatcher"))
+    chinese = client.post(
+        "/api/v1/customers", json=bad, headers=world.h("dispatcher", **{"Accept-Language": "zh-CN"})
+    )
+    assert english.status_code == chinese.status_code == 422
+    assert english.json["errors"]["json"]["phone"] == [
+        "not a phone number: use 6 to 20 digits, optionally with a leading +"
+    ]
+    assert chinese.json["errors"]["json"]["phone"][0].startswith("不是有效的电话号码")
