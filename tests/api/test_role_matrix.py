@@ -8,9 +8,11 @@ asking to do something their role may never do gets 403.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -582,7 +584,7 @@ DESK_CELLS = [
 
 @pytest.mark.parametrize(("row", "role", "status"), CELLS)
 def test_role_gets_exactly_the_expected_status(client, world, row, role, status):
-    _check_cell(client, world, row, role, status)
+    check_cell(client, world, row, role, status)
 
 
 @pytest.fixture
@@ -602,7 +604,7 @@ def desk_world(app, world):
 
 @pytest.mark.parametrize(("row", "role", "status"), DESK_CELLS)
 def test_desk_role_gets_exactly_the_expected_status(client, desk_world, row, role, status):
-    _check_cell(client, desk_world, row, role, status)
+    check_cell(client, desk_world, row, role, status)
 
 
 SLA_CELLS = [
@@ -634,7 +636,7 @@ def sla_world(app, desk_world):
 
 @pytest.mark.parametrize(("row", "role", "status"), SLA_CELLS)
 def test_sla_role_gets_exactly_the_expected_status(client, sla_world, row, role, status):
-    _check_cell(client, sla_world, row, role, status)
+    check_cell(client, sla_world, row, role, status)
 
 
 @pytest.fixture
@@ -663,7 +665,7 @@ def notify_world(app, world):
 
 @pytest.mark.parametrize(("row", "role", "status"), NOTIFY_CELLS)
 def test_notify_role_gets_exactly_the_expected_status(client, notify_world, row, role, status):
-    _check_cell(client, notify_world, row, role, status)
+    check_cell(client, notify_world, row, role, status)
 
 
 KB_CELLS = [
@@ -708,10 +710,11 @@ def kb_world(app, world):
 
 @pytest.mark.parametrize(("row", "role", "status"), KB_CELLS)
 def test_kb_role_gets_exactly_the_expected_status(client, kb_world, row, role, status):
-    _check_cell(client, kb_world, row, role, status)
+    check_cell(client, kb_world, row, role, status)
 
 
-def _check_cell(client: Any, world: Any, row: Row, role: str, status: int) -> None:
+def check_cell(client: Any, world: Any, row: Row, role: str, status: int) -> None:
+    """Call the row's endpoint as the role and check the status (and a refusal's message)."""
     url = _url(row.path, world.ids)
     headers = world.h(role)
     if row.if_match:
@@ -738,10 +741,19 @@ def test_matrix_covers_every_documented_operation(client, app):
         if method in {"get", "post", "patch", "put", "delete"}
     }
     public = {("POST", "/auth/login"), ("POST", "/auth/refresh"), ("POST", "/auth/revoke")}
-    covered = {
-        (row.method, _template(row.path, spec)) for row in ROWS + DESK_ROWS + SLA_ROWS + NOTIFY_ROWS + KB_ROWS
-    }
+    covered = {(row.method, _template(row.path, spec)) for row in _all_rows()}
     assert documented - public - covered == set()
+
+
+def _all_rows() -> list[Row]:
+    """This module's rows and every ``*_ROWS`` list of the ``test_role_matrix_*`` modules beside it."""
+    rows = ROWS + DESK_ROWS + SLA_ROWS + NOTIFY_ROWS + KB_ROWS
+    for path in sorted(Path(__file__).parent.glob("test_role_matrix_*.py")):
+        module = importlib.import_module(f"tests.api.{path.stem}")
+        for name, value in vars(module).items():
+            if name.endswith("_ROWS") and isinstance(value, list):
+                rows += [row for row in value if isinstance(row, Row)]
+    return rows
 
 
 def _template(path: str, spec: dict[str, Any]) -> str:
