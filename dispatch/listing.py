@@ -80,16 +80,20 @@ MAX_OFFSET = 2**62
 """The largest offset a page may ask the database for."""
 
 
-def paginate(session: Session, stmt: Select[Any], *, page: int, page_size: int) -> Page[Any]:
+def paginate(
+    session: Session, stmt: Select[*tuple[Any, ...]], *, page: int, page_size: int, rows: bool = False
+) -> Page[Any]:
     """Run ``stmt`` for one page and know the whole result's size.
 
     A page that comes back short is the last one, so its total needs no count; only a full page or
     one past the end costs the extra ``count(*)`` (most engineers' days and filtered lists fit one page).
+    ``rows``: the items are whole result rows (a select of several entities), not the first column.
     """
     offset = (page - 1) * page_size
     items: list[Any] = []
     if offset <= MAX_OFFSET:  # an offset past this no database takes, and no table holds that many rows
-        items = list(session.scalars(stmt.limit(page_size).offset(offset)).unique())
+        window = stmt.limit(page_size).offset(offset)
+        items = list(session.execute(window).all()) if rows else list(session.scalars(window).unique())
         if 0 < len(items) < page_size or (offset == 0 and not items):
             return Page(items=items, total=offset + len(items))
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0

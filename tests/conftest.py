@@ -25,6 +25,7 @@ from dispatch import migrate
 from dispatch.db import make_engine, make_session_factory, scratch_schema
 from dispatch.models import Base
 from dispatch.users import service as users_service
+from tests import snapshot
 
 REQUIRE_SERVICES = os.environ.get("DISPATCH_TEST_REQUIRE_SERVICES") == "1"
 TEST_SECRET = secrets.token_urlsafe(48)
@@ -77,19 +78,20 @@ def _truncate(engine: Engine) -> None:
     """Delete every row and restart the ids (DELETE is far quicker than TRUNCATE on tiny tables)."""
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            # A session a test forgot to close would block this forever: fail loudly instead.
-            conn.execute(text("SET LOCAL lock_timeout = '20s'"))
-        for name in tables:
-            conn.execute(text(f"DELETE FROM {name}"))
-        if engine.dialect.name == "postgresql":
-            sequences = conn.execute(
-                text(
-                    "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = current_schema()"
-                )
+        if engine.dialect.name != "postgresql":
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+            return
+        # A session a test forgot to close would block this forever: fail loudly instead.
+        conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+        sequences = conn.execute(
+            text(
+                "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = current_schema()"
             )
-            for (sequence,) in list(sequences):
-                conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+        ).scalars()
+        statements = [f"DELETE FROM {name}" for name in tables]
+        statements += [f'ALTER SEQUENCE "{sequence}" RESTART' for sequence in sequences]
+        conn.exec_driver_sql(";\n".join(statements))  # one round trip
 
 
 @pytest.fixture
@@ -154,17 +156,20 @@ def client(app: Any, clean_db: Engine) -> Iterator[Any]:
 
 
 @pytest.fixture
-def world(client: Any, app: Any) -> Any:
+def world(client: Any, app: Any, engine: Engine) -> Any:
     """Customers, engineers, staff and orders in every status, with a token for each user."""
     from tests.factories import build_world
 
-    session = app.extensions["dispatch.db"].sessions()
-    try:
-        built = build_world(session, app)
-        session.commit()
-    finally:
-        session.close()
-    return built
+    def build() -> Any:
+        session = app.extensions["dispatch.db"].sessions()
+        try:
+            built = build_world(session, app)
+            session.commit()
+        finally:
+            session.close()
+        return built
+
+    return snapshot.built_or_restored("world", app, engine, build)
 
 
 def repo_root() -> Path:

@@ -13,7 +13,7 @@ from flask_smorest.error_handler import ErrorSchema
 
 from api import database
 from api.auth import actor
-from api.common import blueprint
+from api.common import blueprint, page_items, paging
 from api.database import View
 from api.resources.kb_schemas import (
     ArticleDraftQuery,
@@ -99,16 +99,17 @@ class Articles(View):
 
     @kb_blp.arguments(ArticleListQuery, location="query")
     @kb_blp.response(200, ArticleSchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[kb.ArticleView]:
+    @kb_blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[kb.ArticleView]:
         """Articles newest first; ``drafts=true`` shows editors the latest version of each."""
-        return kb.list_articles(
+        result = kb.list_articles(
             database.session(),
             actor=actor(),
             category_id=args.get("category_id"),
             include_drafts=args["drafts"],
-            limit=args["limit"],
-            offset=args["offset"],
+            **paging(pagination_parameters),
         )
+        return page_items(result, pagination_parameters)
 
     @kb_blp.arguments(ArticleWriteSchema)
     @kb_blp.response(201, ArticleSchema)
@@ -247,15 +248,16 @@ class PublicArticles(View):
 
     @help_blp.arguments(ArticleListQuery, location="query")
     @help_blp.response(200, ArticleSchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[kb.ArticleView]:
+    @help_blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[kb.ArticleView]:
         """Published articles you may read, newest first."""
-        return kb.list_articles(
+        result = kb.list_articles(
             database.session(),
             actor=reader(),
             category_id=args.get("category_id"),
-            limit=args["limit"],
-            offset=args["offset"],
+            **paging(pagination_parameters),
         )
+        return page_items(result, pagination_parameters)
 
 
 @help_blp.route("/articles/<id:article_id>")

@@ -97,8 +97,6 @@ class ArticleListQuery(Schema):
 
     category_id = Id()
     drafts = fields.Boolean(load_default=False, metadata={"description": "editors: drafts too"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0, 100_000))
 
 
 class ArticleDraftQuery(Schema):

@@ -18,6 +18,8 @@ from dispatch.errors import DomainError
 from dispatch.kb import categories, service
 from dispatch.users import service as users
 
+FRONT_PAGE_ARTICLES = 8  # per category; the category's own page lists the rest
+CATEGORY_PAGE = 25
 bp = Blueprint("help_pages", __name__, template_folder="templates", url_prefix="/help")
 
 
@@ -49,11 +51,25 @@ def home() -> str:
             found = []
         results = SuggestionSchema(many=True).dump(found)
     tree = categories.list_categories(session)
-    articles = service.list_articles(session, actor=_reader(), limit=200)
-    by_category: dict[int | None, list[service.ArticleView]] = {}
-    for view in articles:
-        by_category.setdefault(view.article.category_id, []).append(view)
+    by_category = service.newest_by_category(session, actor=_reader(), per_category=FRONT_PAGE_ARTICLES)
     return _render("home.html", query=query, results=results, tree=tree, by_category=by_category)
+
+
+@bp.get("/categories/<int:category_id>")
+def category(category_id: int) -> str:
+    """Every article of one category, a page at a time, newest first."""
+    session = database.session()
+    try:
+        shown = categories.get_or_raise(session, category_id=category_id)
+    except DomainError:
+        abort(404)
+    page = request.args.get("page", "1")
+    number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    found = service.list_articles(
+        session, actor=_reader(), category_id=category_id, page=number, page_size=CATEGORY_PAGE
+    )
+    last = max(1, -(-found.total // CATEGORY_PAGE))
+    return _render("category.html", category=shown, found=found, page=number, last=last)
 
 
 @bp.get("/articles/<int:article_id>")

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.orm import Session, aliased
 
 from dispatch.access import STAFF, Actor, Role, require_role
 from dispatch.db import utcnow
@@ -16,6 +16,7 @@ from dispatch.i18n import _
 from dispatch.kb import search as kbsearch
 from dispatch.kb import text as kbtext
 from dispatch.kb.models import Article, ArticleSection, ArticleVersion, KbCategory, Visibility
+from dispatch.listing import Page, paginate
 
 EDITORS = frozenset({Role.ADMIN, Role.AGENT})
 MAX_TAGS = 20
@@ -227,32 +228,60 @@ def versions(session: Session, *, actor: Actor, article_id: int) -> list[Article
     return list(session.scalars(stmt.order_by(ArticleVersion.number.desc())))
 
 
+def _readable(actor: Actor | None, *, include_drafts: bool = False) -> Select[Article, ArticleVersion]:
+    """Articles the reader may see, each with the version they read (editors' drafts if asked)."""
+    editor = actor is not None and actor.role in EDITORS
+    number = Article.latest_number if include_drafts and editor else Article.published_number
+    return (
+        select(Article, ArticleVersion)
+        .where(Article.visibility.in_(visibilities(actor)))
+        .join(ArticleVersion, (ArticleVersion.article_id == Article.id) & (ArticleVersion.number == number))
+    )
+
+
 def list_articles(
     session: Session,
     *,
     actor: Actor | None,
     category_id: int | None = None,
     include_drafts: bool = False,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[ArticleView]:
+    page: int = 1,
+    page_size: int = 50,
+) -> Page[ArticleView]:
     """Published articles the reader may see (editors may ask for drafts too), newest first."""
-    editor = actor is not None and actor.role in EDITORS
-    stmt = select(Article, ArticleVersion).where(Article.visibility.in_(visibilities(actor)))
-    if include_drafts and editor:
-        stmt = stmt.join(
-            ArticleVersion,
-            (ArticleVersion.article_id == Article.id) & (ArticleVersion.number == Article.latest_number),
-        )
-    else:
-        stmt = stmt.join(
-            ArticleVersion,
-            (ArticleVersion.article_id == Article.id) & (ArticleVersion.number == Article.published_number),
-        )
+    stmt = _readable(actor, include_drafts=include_drafts)
     if category_id is not None:
         stmt = stmt.where(Article.category_id == category_id)
-    stmt = stmt.order_by(Article.id.desc()).limit(limit).offset(offset)
-    return [ArticleView(a, v) for a, v in session.execute(stmt)]
+    found = paginate(session, stmt.order_by(Article.id.desc()), page=page, page_size=page_size, rows=True)
+    return Page(items=[ArticleView(a, v) for a, v in found.items], total=found.total)
+
+
+def newest_by_category(
+    session: Session, *, actor: Actor | None, per_category: int
+) -> dict[int | None, Page[ArticleView]]:
+    """Each category's newest published articles the reader may see, and how many it has in all.
+
+    One statement for the articles (numbered within their category) and one for the counts, however
+    many categories and articles there are: the help centre's front page.
+    """
+    readable = _readable(actor).subquery()
+    article = aliased(Article, readable)
+    version = aliased(ArticleVersion, readable)
+    rank = func.row_number().over(partition_by=article.category_id, order_by=article.id.desc()).label("rank")
+    ranked = select(article, version, rank).subquery()
+    rows = session.execute(
+        select(aliased(Article, ranked), aliased(ArticleVersion, ranked))
+        .where(ranked.c.rank <= per_category)
+        .order_by(ranked.c.rank)
+    ).all()
+    counted = session.execute(select(article.category_id, func.count()).group_by(article.category_id))
+    totals: dict[int | None, int] = {row[0]: row[1] for row in counted}
+    pages: dict[int | None, Page[ArticleView]] = {}
+    for a, v in rows:
+        pages.setdefault(a.category_id, Page(items=[], total=totals.get(a.category_id, 0))).items.append(
+            ArticleView(a, v)
+        )
+    return pages
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests import snapshot
 from tests.factories import tomorrow_at
 
 ROLES = ("admin", "dispatcher", "agent", "engineer", "customer")
@@ -588,18 +589,20 @@ def test_role_gets_exactly_the_expected_status(client, world, row, role, status)
 
 
 @pytest.fixture
-def desk_world(app, world):
+def desk_world(app, engine, world):
     """The world with the service desk beside it (queued assignment settled before the test)."""
     from tests.desk_factories import build_desk_world
 
-    session = app.extensions["dispatch.db"].sessions()
-    try:
-        build_desk_world(session, app, world)
-        session.commit()
-    finally:
-        session.close()
-    app.extensions["dispatch.queue"].wait_idle()
-    return world
+    def build():
+        session = app.extensions["dispatch.db"].sessions()
+        try:
+            build_desk_world(session, app, world)
+            session.commit()
+        finally:
+            session.close()
+        return world
+
+    return snapshot.built_or_restored("desk", app, engine, build, over=True)
 
 
 @pytest.mark.parametrize(("row", "role", "status"), DESK_CELLS)
@@ -621,17 +624,20 @@ NOTIFY_CELLS = [
 
 
 @pytest.fixture
-def sla_world(app, desk_world):
+def sla_world(app, engine, desk_world):
     """The desk world with business calendars and SLA policies (the open tickets timed by one)."""
     from tests.sla_factories import build_sla_world
 
-    session = app.extensions["dispatch.db"].sessions()
-    try:
-        build_sla_world(session, desk_world)
-        session.commit()
-    finally:
-        session.close()
-    return desk_world
+    def build():
+        session = app.extensions["dispatch.db"].sessions()
+        try:
+            build_sla_world(session, desk_world)
+            session.commit()
+        finally:
+            session.close()
+        return desk_world
+
+    return snapshot.built_or_restored("sla", app, engine, build, over=True)
 
 
 @pytest.mark.parametrize(("row", "role", "status"), SLA_CELLS)
@@ -640,8 +646,14 @@ def test_sla_role_gets_exactly_the_expected_status(client, sla_world, row, role,
 
 
 @pytest.fixture
-def notify_world(app, world):
+def notify_world(app, engine, world):
     """The world with a webhook endpoint, a failed notification and an incoming message."""
+    return snapshot.built_or_restored(
+        "notify", app, engine, lambda: _build_notify_world(app, world), over=True
+    )
+
+
+def _build_notify_world(app, world):
     from dispatch.mail.models import InboundMail, InboundOutcome
     from dispatch.notifications.models import Channel, DeliveryStatus, Notification, WebhookEndpoint
 
@@ -676,8 +688,12 @@ KB_CELLS = [
 
 
 @pytest.fixture
-def kb_world(app, world):
+def kb_world(app, engine, world):
     """The world with a public, an internal and a draft article, two categories and a ticket."""
+    return snapshot.built_or_restored("kb", app, engine, lambda: _build_kb_world(app, world), over=True)
+
+
+def _build_kb_world(app, world):
     from dispatch.access import SYSTEM
     from dispatch.kb import categories
     from dispatch.kb import service as kb

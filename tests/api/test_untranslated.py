@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from api.web import errors as web_errors
 from dispatch.booking import tracking
+from dispatch.kb import categories
 from dispatch.kb import service as kb
 from dispatch.notifications import rendering
 from dispatch.orders.models import Order
@@ -58,6 +59,15 @@ def pages_world(app: Any, world: Any) -> Any:
             draft=kb.Draft(title="热水器漏水怎么办", body="## 先关水阀\n\n关闭进水阀再联系我们。"),
         )
         world.ids["article"] = kb.publish(session, actor=world.actors["agent"], article_id=article.id).id
+        heaters = categories.create(session, actor=world.actors["agent"], name="热水器")
+        world.ids["category"] = heaters.id
+        for n in range(30):  # more than the front page shows and than one page of the category holds
+            more = kb.create(
+                session,
+                actor=world.actors["agent"],
+                draft=kb.Draft(title=f"热水器问题{n}", body="请联系我们。", category_id=heaters.id),
+            )
+            kb.publish(session, actor=world.actors["agent"], article_id=more.id)
         mine = session.scalars(select(Order).where(Order.customer_id == world.ids["c1"])).all()
         world.orders = [order.id for order in mine]
         world.tokens = [
@@ -77,6 +87,7 @@ def _arguments(w: Any) -> dict[str, list[Any]]:
         "ticket_id": [w.ids["ticket"]],
         "token": w.tokens,
         "article_id": [w.ids["article"]],
+        "category_id": [w.ids["category"]],
     }
 
 
@@ -90,6 +101,7 @@ def _extra_queries(w: Any) -> dict[str, list[dict[str, Any]]]:
         ],
         "customer.booking_page": [{"booked": "1", "message": "Your visit has moved."}],
         "help_pages.home": [{"q": "漏水"}, {"q": "nothing matches this"}],
+        "help_pages.category": [{"page": 2}],
     }
 
 

@@ -185,3 +185,29 @@ def test_raw_html_links_are_cleaned_too():
     assert "onclick" not in html
     assert "iframe" not in html
     assert ">x</a>" in html
+
+
+def test_the_front_page_shows_each_categorys_newest_articles_and_how_many_there_are(db_session):
+    from dispatch.kb import categories
+
+    heating = categories.create(db_session, actor=AGENT, name="Heating")
+    cooling = categories.create(db_session, actor=AGENT, name="Cooling")
+    made = [publish(db_session, f"Heating {n}", "Body.", category_id=heating.id) for n in range(5)]
+    publish(db_session, "Cooling 0", "Body.", category_id=cooling.id)
+    publish(db_session, "Cooling secret", "Body.", category_id=cooling.id, visibility=Visibility.INTERNAL)
+    kb.create(db_session, actor=AGENT, draft=kb.Draft(title="Draft", body="B.", category_id=cooling.id))
+    publish(db_session, "Loose", "Body.")
+    db_session.commit()
+
+    pages = kb.newest_by_category(db_session, actor=None, per_category=3)
+    assert [v.article.id for v in pages[heating.id].items] == made[:1:-1]  # newest three of five
+    assert pages[heating.id].total == 5
+    assert [v.content.title for v in pages[cooling.id].items] == ["Cooling 0"]
+    assert pages[cooling.id].total == 1  # the internal article and the draft are not counted
+    assert [v.content.title for v in pages[None].items] == ["Loose"]
+    staff = kb.newest_by_category(db_session, actor=AGENT, per_category=3)
+    assert staff[cooling.id].total == 2
+
+    second = kb.list_articles(db_session, actor=None, category_id=heating.id, page=2, page_size=3)
+    assert [v.content.title for v in second.items] == ["Heating 1", "Heating 0"]
+    assert second.total == 5

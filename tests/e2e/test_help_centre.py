@@ -60,6 +60,13 @@ def _articles(app: Any) -> dict[str, int]:
             )
             kb.publish(session, actor=SYSTEM, article_id=article.id)
             made[name] = article.id
+        for n in range(9):  # with the boiler article, more than the front page shows of a category
+            tip = kb.create(
+                session,
+                actor=SYSTEM,
+                draft=kb.Draft(title=f"Radiator tip {n}", body="Bleed it.", category_id=heating.id),
+            )
+            kb.publish(session, actor=SYSTEM, article_id=tip.id)
         return made
 
     return committed(app, fill)
@@ -76,6 +83,16 @@ def test_a_visitor_finds_an_article_as_they_type_and_says_it_helped(app, live_se
         expect(page.locator("h1")).to_have_text("How can we help?")
         expect(page.locator(".help-categories")).to_contain_text("空调与制冷")
         page.screenshot(path=str(artifacts / "help-1-home-phone.png"), full_page=True)
+
+        heating = page.locator("details[open]", has_text="Heating")  # the first category opens by itself
+        expect(heating.locator("ul li")).to_have_count(8)  # the newest eight, and a link to all of them
+        heating.get_by_role("link", name="All 10 articles in Heating").click()
+        expect(page.locator("h1")).to_have_text("Heating")
+        expect(page.locator(".card ul li")).to_have_count(10)
+        expect(page.locator(".card ul")).to_contain_text("Boiler pressure is low")
+        page.screenshot(path=str(artifacts / "help-1b-category-phone.png"), full_page=True)
+        page.go_back()
+        expect(page.locator("h1")).to_have_text("How can we help?")
 
         page.locator("#help-q").press_sequentially("boil", delay=40)
         page.wait_for_function("() => document.body.dataset.searched === 'boil'")
