@@ -25,11 +25,12 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/dispatch demo --city $(CITY)
 
-## Install the test extras, Chromium and the CJK fonts (browser tests), then run the whole suite on both cores.
+## Install the test extras, Chromium and the CJK fonts (browser tests), then run the whole suite on both cores
+## (the 25 slowest tests are listed at the end: where the suite's time goes).
 test: $(VENV)/.installed-test
 	@command -v chromium >/dev/null 2>&1 || scripts/install-chromium
 	@fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || scripts/install-chromium
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --durations=25 $(PYTEST_ARGS)
 
 ## Lint, format check and types (CI runs this too).
 check: lint typecheck

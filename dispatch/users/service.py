@@ -284,13 +284,8 @@ def token_holder(session: Session, *, user_id: int, jti: str) -> tuple[User | No
         .where(User.id == user_id)
     ).first()
     if row is None:
-        return None, is_revoked(session, jti=jti)
+        return None, False  # no user: the token is refused by the user lookup, revoked or not
     return row[0], row[1] is not None
-
-
-def is_revoked(session: Session, *, jti: str) -> bool:
-    """Whether the token was revoked."""
-    return session.get(RevokedToken, jti) is not None
 
 
 def purge_expired_revocations(session: Session) -> int:
