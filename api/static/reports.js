@@ -145,7 +145,8 @@ function draw(data, duration) {
     options: {
       responsive: true, maintainAspectRatio: false, animation: false,
       interaction: { mode: "index", intersect: false },
-      scales: { y: { beginAtZero: true, title: { display: true, text: axisTitle(unit) } } },
+      scales: { y: { beginAtZero: true, ticks: { precision: unit === "tickets" ? 0 : undefined },
+        title: { display: true, text: axisTitle(unit) } } },
       plugins: { legend: { position: "bottom" } },
     },
   });
