@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
@@ -20,7 +21,7 @@ from dispatch.events.models import Event
 from dispatch.i18n import _
 from dispatch.kb.models import SelfService
 from dispatch.orders.models import Order
-from dispatch.planning.models import Plan, PlanRoute, PlanStatus
+from dispatch.planning.models import Plan, PlanRoute, PlanStatus, PlanStop
 from dispatch.reports.figures import Audience, Day, Figure, Measure, Reading, register
 from dispatch.sla import clocks
 from dispatch.sla.models import ClockKind, SlaClock
@@ -200,42 +201,77 @@ def first_time_fix(session: Session, day: Day) -> list[Measure]:
     done = _order_events(session, day.start, day.end, "complete")
     if not done:
         return []
-    visits = session.execute(
-        select(Order.id, Order.engineer_id, Order.site_id).where(Order.id.in_(list(done)))
+    visits = list(
+        session.execute(select(Order.id, Order.engineer_id, Order.site_id).where(Order.id.in_(list(done))))
     )
+    later: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
+    stmt = select(Order.site_id, Order.id, Order.created_at).where(
+        Order.site_id.in_({site_id for _id, _engineer, site_id in visits}),
+        Order.created_at > day.start,
+        Order.created_at <= day.end + timedelta(days=FOLLOW_UP_DAYS),
+    )
+    for site_id, order_id, created in session.execute(stmt):
+        later[site_id].append((order_id, created))
     items = []
     for order_id, engineer_id, site_id in visits:
-        at = done[order_id]
-        follow_up = session.scalar(
-            select(func.count())
-            .select_from(Order)
-            .where(
-                Order.site_id == site_id,
-                Order.id != order_id,
-                Order.created_at > at,
-                Order.created_at <= at + timedelta(days=FOLLOW_UP_DAYS),
-            )
-        )
+        at, until = done[order_id], done[order_id] + timedelta(days=FOLLOW_UP_DAYS)
+        follow_up = any(other != order_id and at < created <= until for other, created in later[site_id])
         items.append(({"engineer": engineer_id}, 1, int(not follow_up)))
     return _pooled(items, ("engineer",))
 
 
-def _published_routes(session: Session, day: Day) -> list[PlanRoute]:
+@dataclass(frozen=True)
+class _Stop:
+    order_id: int
+    starts_at: datetime
+    departs_at: datetime
+
+
+@dataclass(frozen=True)
+class _Route:
+    engineer_id: int
+    departs_at: datetime
+    returns_at: datetime
+    travel_time_s: int
+    travel_distance_m: int
+    stops: list[_Stop]
+
+
+def _published_routes(session: Session, day: Day) -> list[_Route]:
     """The routes of the day's published plans (the last published plan of each team and region)."""
-    plans = session.scalars(
-        select(Plan)
+    plans = session.execute(
+        select(Plan.id, Plan.team_id, Plan.region)
         .where(Plan.status == PlanStatus.PUBLISHED, Plan.day == day.day)
         .order_by(Plan.published_at, Plan.id)
     )
-    latest: dict[tuple[int | None, str], Plan] = {}
-    for plan in plans:
-        latest[(plan.team_id, plan.region)] = plan
+    latest: dict[tuple[int | None, str], int] = {}
+    for plan_id, team_id, region in plans:
+        latest[(team_id, region)] = plan_id
     if not latest:
         return []
-    stmt = (
-        select(PlanRoute).where(PlanRoute.plan_id.in_([p.id for p in latest.values()])).order_by(PlanRoute.id)
+    routes = list(
+        session.execute(
+            select(
+                PlanRoute.id,
+                PlanRoute.engineer_id,
+                PlanRoute.departs_at,
+                PlanRoute.returns_at,
+                PlanRoute.travel_time_s,
+                PlanRoute.travel_distance_m,
+            )
+            .where(PlanRoute.plan_id.in_(list(latest.values())))
+            .order_by(PlanRoute.id)
+        )
     )
-    return list(session.scalars(stmt))
+    stops: dict[int, list[_Stop]] = defaultdict(list)
+    stmt = (
+        select(PlanStop.route_id, PlanStop.order_id, PlanStop.starts_at, PlanStop.departs_at)
+        .where(PlanStop.route_id.in_([r[0] for r in routes]))
+        .order_by(PlanStop.route_id, PlanStop.sequence)
+    )
+    for route_id, order_id, starts_at, departs_at in session.execute(stmt):
+        stops[route_id].append(_Stop(order_id, starts_at, departs_at))
+    return [_Route(r[1], r[2], r[3], r[4], r[5], stops[r[0]]) for r in routes]
 
 
 def travel_time(session: Session, day: Day) -> list[Measure]:
