@@ -78,6 +78,14 @@ class PointSchema(Schema):
     )
 
 
+class _Prepared(fields.List[Any]):
+    """A list already made of plain JSON values (a year of points is dumped in one step, not one field
+    at a time); documented as the list of its items."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value
+
+
 class SeriesSchema(Schema):
     """A figure over a range of days."""
 
@@ -86,7 +94,7 @@ class SeriesSchema(Schema):
     to = fields.Date()
     group = fields.String()
     every = fields.String()
-    points = fields.List(fields.Nested(PointSchema))
+    points = _Prepared(fields.Nested(PointSchema))
 
 
 @blp.route("")
@@ -115,7 +123,7 @@ def _csv(name: str, body: dict[str, Any]) -> Response:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for point in body["points"]:
-        writer.writerow({**point, "period": point["period"].isoformat()})
+        writer.writerow(point)
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{name}_{body["from_"].isoformat()}_{body["to"].isoformat()}.csv"'
@@ -156,7 +164,18 @@ class FigureSeries(View):
             "to": series.last,
             "group": series.group,
             "every": series.every.value,
-            "points": [{**vars(p), "label": names.get(p.key, p.key)} for p in series.points],
+            "points": [
+                {
+                    "period": p.period.isoformat(),
+                    "key": p.key,
+                    "label": names.get(p.key, p.key),
+                    "value": p.value,
+                    "p90": p.p90,
+                    "count": p.count,
+                    "total": p.total,
+                }
+                for p in series.points
+            ],
         }
         if _wants_csv(args):
             return _csv(series.figure.name, body)

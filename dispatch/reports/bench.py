@@ -12,6 +12,10 @@ schema, dropped afterwards; without a URL a scratch SQLite file):
    :data:`dispatch.reports.jobs.REFRESH_DAYS` days);
 3. times ``GET /api/v1/reports/<figure>`` over the whole range, per day and per month, by every
    dimension, ``--repeat`` times each, and prints p50 / p95 against the 200 ms target.
+
+``--pages-only`` skips 1 and 2: it writes the daily rows such a range makes (the same shapes and
+sizes, one duration sample per ticket per dimension, random values) and times 3 on them, so the
+API can be measured at full size in a minute.
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ from dispatch.kb.models import Article, SelfService, SelfServiceSource, Visibili
 from dispatch.orders.models import Order, OrderStatus
 from dispatch.planning.models import Plan, PlanRoute, PlanStatus, PlanStop
 from dispatch.reports import jobs, service
-from dispatch.reports.figures import all_figures
+from dispatch.reports.figures import Audience, Reading, all_figures
+from dispatch.reports.models import DailyAggregate
 from dispatch.routing.models import DeskTeam
 from dispatch.sites import service as sites
 from dispatch.sla.models import ClockKind, SlaClock
@@ -292,6 +297,41 @@ def _generate(session: Session, *, tickets: int, visits: int, first: date, days:
     )
 
 
+KEYS = {"all": 1, "channel": 6, "category": 10, "desk_team": 5, "engineer": 10}
+
+
+def _daily_rows(session: Session, *, tickets: int, visits: int, first: date, days: int, seed: int) -> int:
+    """The daily rows a year of ``tickets`` and ``visits`` makes (same shapes, random values), written directly."""
+    rng = random.Random(seed)
+    rows: list[dict[str, Any]] = []
+    for figure in all_figures():
+        per_day = (tickets if figure.audience is Audience.DESK else visits) / days
+        for day in service.days(first, first + timedelta(days=days - 1)):
+            for dimension in figure.dimensions:
+                keys = KEYS.get(dimension, 1)
+                for key in range(keys):
+                    n = max(int(rng.gauss(per_day / keys, per_day / keys / 5)), 0)
+                    samples = (
+                        sorted(rng.randrange(60, 200_000) for _ in range(n))
+                        if figure.reading is Reading.DURATION
+                        else None
+                    )
+                    rows.append(
+                        {
+                            "day": day,
+                            "figure": figure.name,
+                            "dimension": dimension,
+                            "key": "all" if dimension == "all" else str(key + 1),
+                            "count": n,
+                            "total": int(n * rng.uniform(0.6, 0.95)),
+                            "samples": samples,
+                            "computed_at": datetime.now(UTC),
+                        }
+                    )
+    _bulk(session, DailyAggregate, rows)
+    return len(rows)
+
+
 def _fix_sequences(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
         return
@@ -354,8 +394,20 @@ def _answer_times(url: str, first: date, last: date, repeat: int) -> list[tuple[
 @click.option("--repeat", type=int, default=20, show_default=True)
 @click.option("--quick", is_flag=True, help="10,000 tickets, 5,000 visits, 60 days, 5 repeats")
 @click.option("--seed", type=int, default=7, show_default=True)
+@click.option(
+    "--pages-only",
+    is_flag=True,
+    help="skip the tickets and the job: write the daily rows such a range makes and time the API on them",
+)
 def main(
-    database_url: str | None, tickets: int, visits: int, days: int, repeat: int, quick: bool, seed: int
+    database_url: str | None,
+    tickets: int,
+    visits: int,
+    days: int,
+    repeat: int,
+    quick: bool,
+    seed: int,
+    pages_only: bool,
 ) -> None:
     """Generate the data, time the aggregate job and the report API."""
     if quick:
@@ -367,6 +419,28 @@ def main(
         migrate.upgrade(engine)
         factory = make_session_factory(engine)
         began = time.perf_counter()
+        if pages_only:
+            with factory() as session:
+                written = _daily_rows(
+                    session, tickets=tickets, visits=visits, first=first, days=days, seed=seed
+                )
+                users.create(
+                    session,
+                    actor=SYSTEM,
+                    email="lead@example.com",
+                    full_name="Lead",
+                    password=PASSWORD,
+                    role=Role.ADMIN,
+                )
+                session.commit()
+            _fix_sequences(engine)
+            click.echo(
+                f"{engine.dialect.name}: the daily rows of {tickets:,} tickets and {visits:,} visits over {days} days "
+                f"({written:,} rows) written in {time.perf_counter() - began:.1f} s; the job is not run"
+            )
+            engine.dispose()
+            _print_answers(_answer_times(url, first, last, repeat))
+            return
         with factory() as session:
             _generate(session, tickets=tickets, visits=visits, first=first, days=days, seed=seed)
             session.commit()
@@ -395,13 +469,16 @@ def main(
             f"{rows:,} rows written, {stored:,} kept); nightly run ({jobs.REFRESH_DAYS} days): {nightly:.1f} s"
         )
         engine.dispose()
-        results = _answer_times(url, first, last, repeat)
-        click.echo(f"\n{'GET /api/v1/reports/...':<46} {'p50 ms':>8} {'p95 ms':>8} {'points':>7}")
-        for name, p50, p95, points in results:
-            flag = "" if p95 < TARGET_MS else f"  over {TARGET_MS:.0f} ms"
-            click.echo(f"{name:<46} {p50:8.1f} {p95:8.1f} {points:7d}{flag}")
-        worst = max(p95 for _name, _p50, p95, _points in results)
-        click.echo(f"\nworst p95 {worst:.1f} ms (target < {TARGET_MS:.0f} ms)")
+        _print_answers(_answer_times(url, first, last, repeat))
+
+
+def _print_answers(results: list[tuple[str, float, float, int]]) -> None:
+    click.echo(f"\n{'GET /api/v1/reports/...':<46} {'p50 ms':>8} {'p95 ms':>8} {'points':>7}")
+    for name, p50, p95, points in results:
+        flag = "" if p95 < TARGET_MS else f"  over {TARGET_MS:.0f} ms"
+        click.echo(f"{name:<46} {p50:8.1f} {p95:8.1f} {points:7d}{flag}")
+    worst = max(p95 for _name, _p50, p95, _points in results)
+    click.echo(f"\nworst p95 {worst:.1f} ms (target < {TARGET_MS:.0f} ms)")
 
 
 if __name__ == "__main__":

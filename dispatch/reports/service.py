@@ -24,6 +24,9 @@ from dispatch.reports.models import DailyAggregate
 
 MAX_DAYS = 366
 """The longest range one request may read (a year, leap day included)."""
+MAX_POINTS = 5000
+"""The most points one answer may hold (a year per day for 13 engineers): more is no chart, but a
+shorter range or a week or a month per point."""
 
 
 def local_day(day: date, time_zone: str) -> Day:
@@ -218,4 +221,13 @@ def read(
             pooled = _merge(samples[slot])
             value, p90 = percentile(pooled, 0.5), percentile(pooled, 0.9)
         points.append(Point(slot[0], slot[1], n, t, value, p90))
+    if len(points) > MAX_POINTS:
+        raise Invalid(
+            _(
+                "that is %(n)s points, more than %(max)s: choose a shorter range, or a week or a month per point",
+                n=len(points),
+                max=MAX_POINTS,
+            ),
+            errors={"every": [f"at most {MAX_POINTS} points"]},
+        )
     return Series(figure, first, last, group, every, points)

@@ -339,7 +339,7 @@ def test_first_time_fix_travel_on_time_and_utilisation(built):
     assert _points(session, "utilisation")["all"].value == round(9000 / 43200, 4)
 
 
-def test_who_may_read_what_and_bad_ranges(built):
+def test_who_may_read_what_and_bad_ranges(built, monkeypatch):
     session, _ids = built
     names = [f.name for f in service.visible(AGENT)]
     assert "volume" in names
@@ -357,6 +357,9 @@ def test_who_may_read_what_and_bad_ranges(built):
         service.read(session, actor=SYSTEM, name="volume", first=date(2025, 1, 1), last=D)
     with pytest.raises(Invalid, match="before"):
         service.read(session, actor=SYSTEM, name="volume", first=D, last=date(2026, 11, 1))
+    monkeypatch.setattr(service, "MAX_POINTS", 2)
+    with pytest.raises(Invalid, match="3 points, more than 2"):
+        service.read(session, actor=SYSTEM, name="volume", first=D, last=D, group="channel")
 
 
 def test_local_days_and_the_nightly_range():

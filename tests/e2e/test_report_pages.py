@@ -116,7 +116,7 @@ def test_a_dispatcher_reads_the_reports_in_english_and_chinese(app, live_server,
         expect(page.locator("#title")).to_have_text("新建工单")
         page.select_option("#figure", "first_response")
         page.click("#ask button[type=submit]")
-        expect(page.locator("#title")).to_have_text("首次响应时间（工作时间）")
+        expect(page.locator("#title")).to_contain_text("首次响应时间")
         expect(page.locator("#table tbody")).to_contain_text("小时")
         page.screenshot(path=str(artifacts / "reports-3-phone-zh.png"), full_page=True)
         assert blocked == []
