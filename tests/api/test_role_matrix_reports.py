@@ -12,7 +12,6 @@ PLANNERS_READ = (OK, OK, DENIED, DENIED, DENIED)
 REPORT_ROWS = [
     Row("GET", "/reports", STAFF_READ),
     Row("GET", "/reports/{desk_figure}?group=channel", STAFF_READ),
-    Row("GET", "/reports/{desk_figure}?format=csv", STAFF_READ),
     Row("GET", "/reports/{field_figure}?group=engineer", PLANNERS_READ),
 ]
 
