@@ -50,3 +50,27 @@ def test_build_command_writes_the_days_rows_and_refuses_a_backward_range(db_sess
     )
     assert backward.exit_code != 0
     assert "--to is before --from" in backward.output
+
+
+def test_nightly_job_rebuilds_the_fifteen_days_up_to_yesterday(db_session, clean_db):
+    from dispatch.reports import jobs
+    from dispatch.tasks.runtime import bound
+
+    customer = make_customer(db_session, "Ada Lane", "ada@example.com")
+    for day in (1, 2, 16, 17):  # 1 Nov is too old to be rebuilt, 17 Nov is today
+        db_session.add(
+            Ticket(
+                kind=TicketKind.FAULT,
+                channel=TicketChannel.PHONE,
+                subject="Leak",
+                customer_id=customer,
+                created_at=datetime(2026, 11, day, 12, tzinfo=UTC),
+            )
+        )
+    db_session.commit()
+    with bound(clean_db):
+        jobs.nightly("Europe/London", now="2026-11-17T08:00:00+00:00")
+    rows = db_session.scalars(
+        select(DailyAggregate).where(DailyAggregate.figure == "volume", DailyAggregate.dimension == "all")
+    ).all()
+    assert {(r.day.isoformat(), r.count) for r in rows} == {("2026-11-02", 1), ("2026-11-16", 1)}
