@@ -42,7 +42,7 @@ def _key(value: object) -> str:
 
 
 def _counted(rows: Iterable[tuple[str, object]], dimensions: tuple[str, ...]) -> Iterator[Measure]:
-    """Count rows of ``(dimension, value)`` pairs, plus the ``all`` row."""
+    """Count rows of ``(dimension, value)`` pairs (the caller gives ``("all", "all")`` once per row)."""
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for dimension, value in rows:
         counts[(dimension, _key(value))] += 1
