@@ -228,13 +228,13 @@ def _build(session: Session) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def built(engine: Any) -> Iterator[tuple[Session, dict[str, int]]]:
-    """The data set, with the rows of 9 to 14 November built (the job's code path, twice: idempotent)."""
+    """The data set, with the rows of 8 to 14 November built (the job's code path, twice: idempotent)."""
     session = make_session_factory(engine)()
     try:
         ids = _build(session)
         session.commit()
         for _run in range(2):
-            for day in service.days(date(2026, 11, 9), date(2026, 11, 14)):
+            for day in service.days(date(2026, 11, 8), date(2026, 11, 14)):
                 service.build_day(session, day, time_zone=TZ)
             session.commit()
         yield session, ids
@@ -313,6 +313,7 @@ def test_backlog_reopen_and_self_service(built):
     assert _points(session, "backlog")["all"].value == 2  # T2 and T3 at Tuesday's end
     week = _points(session, "backlog", first=date(2026, 11, 9), last=date(2026, 11, 11), every=Every.WEEK)
     assert week["all"].value == 1  # a level: the last day's (T2), not a sum
+    assert _points(session, "backlog", first=date(2026, 11, 8), last=date(2026, 11, 8))["all"].value == 0
     reopen = _points(session, "reopen_rate")["all"]
     assert (reopen.total, reopen.count, reopen.value) == (1, 4, 0.25)
     served = _points(session, "self_service")["all"]
