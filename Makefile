@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 CITY ?= manchester
 
-.PHONY: demo test check lint typecheck translations bench-solomon bench-generated bench-field bench-city bench-sync bench-api bench-kb clean
+.PHONY: demo test check lint typecheck translations bench-solomon bench-generated bench-field bench-city bench-sync bench-api bench-kb bench-reports clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,9 @@ bench-sync: $(VENV)/.installed
 bench-kb: $(VENV)/.installed
 	$(BIN)/python -m dispatch.kb.bench
 	$(BIN)/python -m dispatch.kb.bench --database-url $${DISPATCH_BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
+
+bench-reports: $(VENV)/.installed
+	$(BIN)/python -m dispatch.reports.bench $(BENCH_ARGS)
 
 bench-api: $(VENV)/.installed
 	$(BIN)/python -m api.bench_api $(BENCH_ARGS)

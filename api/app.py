@@ -51,7 +51,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
         security,
         worker,
     )
-    from api.web import console, contact, desk_pages, help_centre, portal
+    from api.web import console, contact, desk_pages, help_centre, portal, reports_pages
     from api.web import customer as customer_pages
 
     guards.init_app(app, settings)
@@ -66,6 +66,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     console.init_app(app)
     customer_pages.init_app(app)
     desk_pages.init_app(app)
+    reports_pages.init_app(app)
     portal.init_app(app)
     contact.init_app(app)
     help_centre.init_app(app)

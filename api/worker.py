@@ -8,6 +8,7 @@ from flask import Flask, current_app
 
 from api.database import Database
 from dispatch.config import Settings
+from dispatch.reports import jobs as report_jobs
 from dispatch.routing import jobs as desk_jobs
 from dispatch.sla import jobs as sla_jobs
 from dispatch.tasks.jobs import HOUSEKEEPING_EVERY_S, housekeeping
@@ -33,6 +34,11 @@ def init_app(app: Flask, settings: Settings) -> None:
                 functools.partial(desk_jobs.close_resolved, settings.ticket_auto_close_hours),
                 every_s=HOUSEKEEPING_EVERY_S,
                 queue_name=desk_jobs.QUEUE,
+            )
+            in_process.repeat(
+                functools.partial(report_jobs.nightly, settings.default_time_zone),
+                every_s=report_jobs.NIGHTLY_EVERY_S,
+                queue_name=report_jobs.QUEUE,
             )
         job_queue = in_process
     app.extensions["dispatch.queue"] = job_queue

@@ -244,6 +244,7 @@ def scheduler(once: bool) -> None:
     from dispatch.mail import jobs as mail_jobs
     from dispatch.notifications import delivery
     from dispatch.notifications import jobs as notification_jobs
+    from dispatch.reports import jobs as report_jobs
     from dispatch.routing import jobs as desk
     from dispatch.sla import jobs as sla
     from dispatch.tasks import jobs
@@ -273,6 +274,11 @@ def scheduler(once: bool) -> None:
             notification_jobs.sweep, job_timeout=600
         )
         click.echo(f"notification sweep ({outbox.id}) on {settings.queue_prefix + notification_jobs.QUEUE}")
+        report_queue = settings.queue_prefix + report_jobs.QUEUE
+        nightly = Queue(report_queue, connection=connection).enqueue(
+            report_jobs.nightly, settings.default_time_zone, job_timeout=3600
+        )
+        click.echo(f"report rows ({nightly.id}) on {report_queue}")
         if settings.imap_host:
             fetch = Queue(desk_queue, connection=connection).enqueue(mail_jobs.fetch, job_timeout=600)
             click.echo(f"mail fetch ({fetch.id}) on {desk_queue}")
@@ -296,6 +302,13 @@ def scheduler(once: bool) -> None:
         interval=delivery.SWEEP_EVERY_S,
         job_timeout=600,
     )
+    cron.register(
+        report_jobs.nightly,
+        queue_name=settings.queue_prefix + report_jobs.QUEUE,
+        args=(settings.default_time_zone,),
+        cron=report_jobs.NIGHTLY_CRON,
+        job_timeout=3600,
+    )
     if settings.imap_host:
         cron.register(
             mail_jobs.fetch, queue_name=desk_queue, interval=settings.mail_fetch_every_s, job_timeout=600
@@ -303,7 +316,7 @@ def scheduler(once: bool) -> None:
     click.echo(
         f"scheduler on {_safe_url(settings.redis_url)}: housekeeping every {jobs.HOUSEKEEPING_EVERY_S} s, "
         f"ticket assignment every {desk.SWEEP_EVERY_S} s, the SLA scan every {sla.SCAN_EVERY_S} s"
-        f", notification sweep every {delivery.SWEEP_EVERY_S} s"
+        f", notification sweep every {delivery.SWEEP_EVERY_S} s, report rows at {report_jobs.NIGHTLY_CRON} (cron)"
         + (f", mail fetch every {settings.mail_fetch_every_s} s" if settings.imap_host else "")
     )
     cron.start()  # type: ignore[no-untyped-call]
@@ -434,8 +447,10 @@ def create_user(email: str, full_name: str, role: str, password: str) -> None:
 
 
 def _register_domain_commands() -> None:
+    from dispatch.reports.cli import reports
     from dispatch.sla.cli import calendars_group, sla
 
+    main.add_command(reports)
     main.add_command(sla)
     main.add_command(calendars_group)
 

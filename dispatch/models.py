@@ -25,6 +25,7 @@ from dispatch.notifications.models import DeliveryAttempt, Notification, Webhook
 from dispatch.orders.models import Order, OrderTimeWindow
 from dispatch.planning.models import Plan, PlanRoute, PlanStop, PlanUnassigned
 from dispatch.positions.models import EngineerPosition
+from dispatch.reports.models import DailyAggregate
 from dispatch.routing.models import DeskAgent, DeskTeam, DeskTeamMember, RoutingRule
 from dispatch.shifts.models import Shift
 from dispatch.sites.models import Site
@@ -45,6 +46,7 @@ __all__ = [
     "CalendarDay",
     "Customer",
     "CustomerContact",
+    "DailyAggregate",
     "DeliveryAttempt",
     "DeskAgent",
     "DeskTeam",

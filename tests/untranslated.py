@@ -23,6 +23,7 @@ ALLOWED = (
     "SLA",
     "OLA",
     "VIP",
+    "CSV",
 )
 """Brand names and codes that are the same in every language."""
 

@@ -18,6 +18,7 @@ from api.resources import (
     notifications,
     orders,
     plans,
+    reports,
     shifts,
     sites,
     sla,
@@ -62,5 +63,6 @@ def register(api: Api) -> None:
         notifications.mail_blp,
         kb.kb_blp,
         kb.help_blp,
+        reports.blp,
     ):
         api.register_blueprint(blp)

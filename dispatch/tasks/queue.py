@@ -18,7 +18,7 @@ from dispatch.tasks import runtime
 log = logging.getLogger(__name__)
 
 # Queues are named for what they do, so workers can be scaled per purpose.
-QUEUES = ("planning", "notifications", "maintenance", "desk", "sla")
+QUEUES = ("planning", "notifications", "maintenance", "desk", "sla", "reports")
 DEFAULT_TIMEOUT_S = 600
 REDIS_TIMEOUT_S = 2.0
 """How long a call to Redis may take before the queue is reported unavailable."""

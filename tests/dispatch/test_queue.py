@@ -223,5 +223,7 @@ def test_scheduler_once_queues_housekeeping_for_the_workers(redis_url, database_
     ]
     sla = Queue(f"{prefix}sla", connection=Redis.from_url(redis_url)).jobs
     assert [j.func_name for j in sla] == ["dispatch.sla.jobs.scan_clocks"]
-    for job in queued + desk + sla:
+    reports = Queue(f"{prefix}reports", connection=Redis.from_url(redis_url)).jobs
+    assert [j.func_name for j in reports] == ["dispatch.reports.jobs.nightly"]
+    for job in queued + desk + sla + reports:
         job.delete()

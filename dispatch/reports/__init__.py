@@ -1,0 +1,1 @@
+"""Reports: daily aggregate rows built by a job, and the figures read from them."""
