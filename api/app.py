@@ -51,7 +51,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
         security,
         worker,
     )
-    from api.web import console, contact, desk_pages, help_centre, portal
+    from api.web import console, contact, desk_pages, help_centre, portal, surveys
     from api.web import customer as customer_pages
 
     guards.init_app(app, settings)
@@ -69,6 +69,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     portal.init_app(app)
     contact.init_app(app)
     help_centre.init_app(app)
+    surveys.init_app(app)
     worker.init_app(app, settings)
     desk.init_app(app)
     resources.sla.init_app(app)
