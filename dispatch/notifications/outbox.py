@@ -33,7 +33,6 @@ EVENTS = (
     "ticket.customer_replied",
     "sla.warning",
     "sla.breached",
-    "survey.requested",
 )
 """Every event a notification can be about (emails have a template each; webhooks can filter on them)."""
 

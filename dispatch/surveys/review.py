@@ -9,11 +9,9 @@ from dispatch.i18n import _
 from dispatch.orders.models import Order, Priority
 from dispatch.routing.models import DeskTeam
 from dispatch.surveys.models import Survey
+from dispatch.surveys.service import REVIEW_TAG
 from dispatch.tickets import service as tickets
 from dispatch.tickets.models import Ticket, TicketChannel, TicketKind
-
-TAG = "low_rating"
-"""The tag of review tickets (a lead's queue can filter on it)."""
 
 
 def open_review(session: Session, *, survey: Survey) -> Ticket:
@@ -54,7 +52,7 @@ def open_review(session: Session, *, survey: Survey) -> Ticket:
         site_id=site_id,
         priority=Priority.HIGH,
         team_id=survey.team_id,
-        tags=[TAG],
+        tags=[REVIEW_TAG],
         order_ids=order_ids,
         from_customer=False,
         extra={"opened_by": "low_rating", "survey_id": survey.id, "about": about},

@@ -1,5 +1,8 @@
 """Surveys: made when a visit is completed or a ticket resolved, answered once through their link.
 
+The link reaches the customer in the email that tells them the visit is done or the ticket resolved
+(:mod:`dispatch.notifications`), and on their own pages while it waits for an answer.
+
 The answer is one conditional UPDATE (``answered_at IS NULL``), so a second submit, a double click
 or two tabs racing each other leave exactly one answer; the loser is told it was already answered.
 """
@@ -18,8 +21,6 @@ from dispatch.db import utcnow
 from dispatch.errors import Conflict, DomainError, Invalid, NotFound
 from dispatch.i18n import _
 from dispatch.listing import Page, paginate
-from dispatch.notifications import recipients
-from dispatch.notifications.outbox import notify
 from dispatch.orders.models import Order
 from dispatch.surveys.models import Survey, SurveySubject
 from dispatch.tickets.models import Ticket
@@ -29,6 +30,8 @@ VALID_DAYS = 30
 LOW_SCORE = 2
 """A score at or below this opens a review ticket for the team lead (and steers planning away)."""
 MAX_COMMENT = 2000
+REVIEW_TAG = "low_rating"
+"""The tag of the review tickets low scores open (a lead's queue can filter on it)."""
 RECENT_DAYS = 90
 """The engineer's average on the dispatcher's screen counts the answers of this many days."""
 
@@ -47,51 +50,47 @@ class Rating:
     count: int
 
 
-def _create(session: Session, survey: Survey, *, contact_id: int | None, number: str, about: str) -> Survey:
+def _create(session: Session, survey: Survey) -> Survey:
     survey.expires_at = utcnow() + timedelta(days=VALID_DAYS)
     session.add(survey)
     session.flush()
-    recipient = recipients.customer(session, survey.customer_id, contact_id=contact_id)
-    notify(
-        session,
-        event="survey.requested",
-        recipients=[recipient] if recipient else [],
-        context={
-            "survey_token": survey.token,
-            "number": number,
-            "about": about,
-            "rated": survey.subject.value,
-        },
-        order_id=survey.order_id,
-        ticket_id=survey.ticket_id,
-    )
     return survey
 
 
-def for_visit(session: Session, *, order: Order) -> Survey | None:
-    """Ask the customer to rate a completed visit (once per order; None if it already has a survey)."""
-    if session.scalar(select(Survey.id).where(Survey.order_id == order.id)) is not None:
-        return None
+def for_visit(session: Session, *, order: Order) -> Survey:
+    """The survey of a completed visit, made on first call (its link goes into the "done" email)."""
+    found = session.scalar(select(Survey).where(Survey.order_id == order.id))
+    if found is not None:
+        return found
     survey = Survey(
         subject=SurveySubject.VISIT,
         order_id=order.id,
         customer_id=order.customer_id,
         engineer_id=order.engineer_id,
     )
-    return _create(session, survey, contact_id=None, number=order.number, about=order.service_type.name)
+    return _create(session, survey)
 
 
 def for_ticket(session: Session, *, ticket: Ticket) -> Survey | None:
-    """Ask the customer to rate how a resolved ticket was handled (once per ticket)."""
-    if session.scalar(select(Survey.id).where(Survey.ticket_id == ticket.id)) is not None:
+    """The survey of a resolved ticket, made on first call (its link goes into the "resolved" email);
+    None for the review tickets that low scores open (nobody is asked to rate the review)."""
+    if review_tag(ticket):
         return None
+    found = session.scalar(select(Survey).where(Survey.ticket_id == ticket.id))
+    if found is not None:
+        return found
     survey = Survey(
         subject=SurveySubject.TICKET,
         ticket_id=ticket.id,
         customer_id=ticket.customer_id,
         team_id=ticket.team_id,
     )
-    return _create(session, survey, contact_id=ticket.contact_id, number=ticket.number, about=ticket.subject)
+    return _create(session, survey)
+
+
+def review_tag(ticket: Ticket) -> bool:
+    """Whether the ticket is the review of a low score."""
+    return REVIEW_TAG in (ticket.tags or [])
 
 
 def by_token(session: Session, *, token: str, now: datetime | None = None) -> Survey:

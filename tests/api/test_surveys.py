@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from dispatch.access import SYSTEM
 from dispatch.db import utcnow
+from dispatch.notifications import delivery
 from dispatch.notifications.models import Notification
 from dispatch.orders import actions
 from dispatch.surveys.models import Survey
@@ -49,10 +50,13 @@ def test_a_completed_visit_asks_once_and_the_link_takes_one_answer(app, client, 
     assert survey.engineer_id == world.ids["e1"]
     assert not survey.answered
     with app.extensions["dispatch.db"].sessions() as session:
-        mail = session.scalar(select(Notification).where(Notification.event == "survey.requested"))
+        mail = session.scalar(select(Notification).where(Notification.event == "order.completed"))
         assert mail is not None
         assert mail.to_address == "grace@example.com"
         assert mail.context["survey_token"] == survey.token
+        email = delivery.render_for(mail, app.config["DISPATCH"], "zh_Hans")
+        assert f"/survey/{survey.token}" in email.text
+        assert "轻点一下" in email.text
     # The customer sees the open survey on their page.
     client.post("/account/login", data={"email": "customer@example.com", "password": "correct horse battery"})
     page = client.get("/my/bookings").get_data(as_text=True)
