@@ -335,7 +335,7 @@ function drawTimeline(plan) {
     name.className = "tl-name";
     const rating = state.engineers[route.engineer_id]?.rating;
     name.textContent = `${route.engineer_name}${stars(rating)} · ${route.stops.length} · ${km(route.travel_distance_m)}`;
-    if (rating) name.title = ratingTitle(rating);
+    name.title = rating ? `${name.textContent}\n${ratingTitle(rating)}` : name.textContent;  /* the column may cut it */
     row.appendChild(name);
     const shift = document.createElement("div");
     shift.className = "tl-shift";

@@ -13,6 +13,7 @@ from dispatch.db import utcnow
 from dispatch.notifications import delivery
 from dispatch.notifications.models import Notification
 from dispatch.orders import actions
+from dispatch.surveys import service as surveys
 from dispatch.surveys.models import Survey
 from dispatch.tickets import service as tickets
 from dispatch.tickets.models import Ticket, TicketKind, TicketStatus
@@ -100,6 +101,16 @@ def test_a_completed_visit_asks_once_and_the_link_takes_one_answer(app, client, 
     assert [s["score"] for s in listed.json] == [4]
     assert "X-Pagination" in listed.headers
     assert client.get("/api/v1/surveys", headers=world.h("customer")).status_code == 403
+    rated = client.get(f"/api/v1/engineers/{world.ids['e1']}", headers=world.h("dispatcher")).json
+    assert rated["rating"] == {"average": 4.0, "count": 1, "days": 90}
+    listed_engineers = client.get("/api/v1/engineers", headers=world.h("dispatcher")).json
+    assert {e["id"]: e["rating"] for e in listed_engineers}[world.ids["e2"]] is None
+    assert (
+        "rating" not in client.get(f"/api/v1/engineers/{world.ids['e1']}", headers=world.h("engineer")).json
+    )
+    with app.extensions["dispatch.db"].sessions() as session:
+        later = utcnow() + timedelta(days=91)
+        assert surveys.ratings(session, engineer_ids=[world.ids["e1"]], now=later) == {}
     one = client.get(f"/api/v1/surveys/{survey.id}", headers=world.h("agent")).json
     assert one["comment"] == "On time, tidy work."
     assert one["engineer_id"] == world.ids["e1"]
