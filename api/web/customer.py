@@ -46,7 +46,6 @@ from dispatch.orders import service as orders
 from dispatch.orders.models import Order, OrderStatus
 from dispatch.sites import service as sites
 from dispatch.sites.models import Site
-from dispatch.surveys import service as surveys
 from dispatch.users import service as users
 from dispatch.users.models import User
 from dispatch.visits import service as visits
@@ -377,14 +376,9 @@ def bookings() -> Page:
     mine = list(database.session().scalars(stmt))
     coming = sorted((o for o in mine if o.status not in _DONE), key=_visit_date)
     earlier = sorted((o for o in mine if o.status in _DONE), key=_visit_date, reverse=True)
-    waiting = (
-        surveys.open_for_customer(database.session(), customer_id=user.customer_id)
-        if user.customer_id
-        else []
-    )
     return _render(
         "bookings.html",
-        surveys=[(s, *survey_pages.about(s)) for s in waiting],
+        surveys=survey_pages.waiting_for(user.customer_id),
         coming=coming,
         earlier=earlier,
         headlines=tracking.HEADLINES,

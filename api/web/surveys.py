@@ -59,6 +59,13 @@ def about(survey: Survey) -> tuple[str, str]:
     return (ticket.number, ticket.subject) if ticket is not None else ("", "")
 
 
+def waiting_for(customer_id: int | None) -> list[tuple[Survey, str, str]]:
+    """The customer's surveys waiting for an answer, with what each rates (for their own pages)."""
+    if customer_id is None:
+        return []
+    return [(s, *about(s)) for s in surveys.open_for_customer(database.session(), customer_id=customer_id)]
+
+
 def _open(token: str) -> Survey | tuple[str, int]:
     try:
         return surveys.by_token(database.session(), token=token)

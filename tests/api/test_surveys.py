@@ -137,6 +137,8 @@ def test_wrong_and_expired_links_are_friendly_pages(app, client, world):
 
 def test_a_low_score_on_a_resolved_ticket_opens_a_review_for_the_team_lead(app, client, world):
     survey, ids = _resolve(app, world.ids["c1"])
+    client.post("/account/login", data={"email": "customer@example.com", "password": "correct horse battery"})
+    assert f"/survey/{survey.token}" in client.get("/my/tickets").get_data(as_text=True)
     asked = client.get(f"/survey/{survey.token}", headers={"Accept-Language": "zh-CN"})
     assert "您对我们处理您的请求满意吗" in asked.get_data(as_text=True)
     answered = client.post(
