@@ -25,7 +25,7 @@ document.querySelectorAll("form[data-confirm]").forEach((form) => {
 });
 
 /* A form sent once: a second tap while the first is on its way does nothing (the server keeps one answer anyway). */
-document.querySelectorAll("form[data-once]").forEach((form) => {
+document.querySelectorAll("form[data-send-once]").forEach((form) => {
   form.addEventListener("submit", (event) => {
     if (form.dataset.sent) { event.preventDefault(); return; }
     form.dataset.sent = "1";
