@@ -51,7 +51,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
         security,
         worker,
     )
-    from api.web import console, contact, desk_pages, help_centre, portal, reports_pages
+    from api.web import console, contact, desk_pages, help_centre, portal, reports_pages, surveys
     from api.web import customer as customer_pages
 
     guards.init_app(app, settings)
@@ -70,6 +70,7 @@ def create_app(test_config: Mapping[str, Any] | Settings | None = None) -> Flask
     portal.init_app(app)
     contact.init_app(app)
     help_centre.init_app(app)
+    surveys.init_app(app)
     worker.init_app(app, settings)
     desk.init_app(app)
     resources.sla.init_app(app)

@@ -2,6 +2,7 @@
 
 import dispatch.notifications.hooks  # ticket changes tell the customer and the agent (event subscribers)
 import dispatch.sla.hooks
+import dispatch.surveys.hooks  # a completed visit or resolved ticket asks for a rating
 import dispatch.tickets.hooks  # noqa: F401 - tickets react to order events (incomplete visits)
 from dispatch.attachments.models import Attachment
 from dispatch.booking.models import BookingDay, TrackingLink
@@ -30,6 +31,7 @@ from dispatch.routing.models import DeskAgent, DeskTeam, DeskTeamMember, Routing
 from dispatch.shifts.models import Shift
 from dispatch.sites.models import Site
 from dispatch.sla.models import SlaClock, SlaPolicy
+from dispatch.surveys.models import Survey
 from dispatch.tickets.models import Ticket, TicketAttachment, TicketCategory, TicketMessage, TicketOrder
 from dispatch.users.models import RevokedToken, User
 from dispatch.visits.models import VisitNote
@@ -75,6 +77,7 @@ __all__ = [
     "Skill",
     "SlaClock",
     "SlaPolicy",
+    "Survey",
     "Team",
     "Ticket",
     "TicketAttachment",

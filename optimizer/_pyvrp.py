@@ -78,7 +78,7 @@ Improved = Callable[[list[list[int]]], None]
 def unsupported(inp: RoutingInput) -> str | None:
     """Why this model needs the other engine (None: PyVRP models it)."""
     if inp.move_cost is not None:
-        return "move penalty"
+        return "per-engineer costs (moved published work, engineers a customer rated 1-2)"
     if len(inp.windows) == 0 or len(inp.ready) == 0:
         return "nothing to plan"
     size = inp.cost.shape[0]

@@ -29,6 +29,10 @@ def explain_stop(prep: Prepared, engineer: int, route: Sequence[int], position: 
     if visit.pinned_engineer == eng.id:
         return "pinned to this engineer by the dispatcher"
     parts: list[str] = []
+    if eng.id in visit.avoid_engineers:
+        parts.append("the customer rated this engineer 1-2 before; no other engineer fitted")
+    elif visit.avoid_engineers:
+        parts.append("kept away from an engineer the customer rated 1-2")
     if visit.previous_engineer == eng.id:
         parts.append("kept on the published route")
     n_ok, n_all = len(prep.allowed[k]), len(problem.engineers)

@@ -100,6 +100,8 @@ class Visit:
     ``pinned_engineer``: must stay with that engineer; the time may move.
     ``previous_engineer`` / ``previous_start``: where a published plan put it; moving it to
     another engineer costs ``SolveOptions.move_penalty``.
+    ``avoid_engineers``: engineers the customer would rather not see again (they rated them 1-2);
+    giving the visit to one costs ``SolveOptions.avoid_penalty``: a preference, never a rule.
     """
 
     id: str
@@ -114,6 +116,7 @@ class Visit:
     fixed_start: int | None = None
     previous_engineer: str | None = None
     previous_start: int | None = None
+    avoid_engineers: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         merged: list[tuple[int, int]] = []
@@ -126,6 +129,7 @@ class Visit:
                 merged.append((a, b))
         object.__setattr__(self, "windows", tuple(merged))
         object.__setattr__(self, "required_skills", frozenset(self.required_skills))
+        object.__setattr__(self, "avoid_engineers", frozenset(self.avoid_engineers))
         object.__setattr__(self, "priority", Priority.parse(self.priority))
         if (self.fixed_engineer is None) != (self.fixed_start is None):
             raise ValueError(f"visit {self.id}: fixed_engineer and fixed_start go together")
@@ -144,6 +148,10 @@ class SolveOptions:
 
     move_penalty: int = 5_000
     """Cost of moving a published visit (``previous_engineer``) to another engineer."""
+    avoid_penalty: int = 30_000
+    """Cost of giving a visit to one of its ``avoid_engineers`` (30 km of driving: another engineer
+    goes unless that is a long way round; below the drop penalty, so the visit is still planned
+    when nobody else can go)."""
     vehicle_fixed_cost: int = 2_000
     """Cost of using an engineer at all, in metres of driving: two half-empty routes become one
     unless that adds more driving than this (0: only travel counts, as in the Solomon rules)."""

@@ -91,6 +91,18 @@ def penalties(problem: Problem, modelled: list[int], base: int) -> dict[Priority
     return pens
 
 
+def engineer_cost(problem: Problem, k: int, engineer_id: str) -> int:
+    """What giving visit k to this engineer costs beyond travel: moving published work, and an
+    engineer the customer rated 1-2 (fixed work costs nothing: it is where it happened)."""
+    visit, opts = problem.visits[k], problem.options
+    if visit.is_fixed:
+        return 0
+    cost = opts.move_penalty if visit.previous_engineer not in (None, engineer_id) else 0
+    if engineer_id in visit.avoid_engineers:
+        cost += opts.avoid_penalty
+    return cost
+
+
 def routing_input(prep: Prepared, modelled: list[int], *, reserve_breaks: bool = False) -> RoutingInput:
     """Translate the modelled visits and all engineers into the adapter's integer arrays.
 
@@ -118,7 +130,14 @@ def routing_input(prep: Prepared, modelled: list[int], *, reserve_breaks: bool =
     transit = dur + service[:, None]
     horizon = max(e.shift_end for e in engineers) + 1
     relevant = dist[:, :n].max() if n else 0
-    base = opts.drop_penalty or max(10_000, 20 * int(relevant) + opts.vehicle_fixed_cost + opts.move_penalty)
+    avoiding = bool(opts.avoid_penalty) and any(visits[k].avoid_engineers for k in modelled)
+    base = opts.drop_penalty or max(
+        10_000,
+        20 * int(relevant)
+        + opts.vehicle_fixed_cost
+        + opts.move_penalty
+        + (2 * opts.avoid_penalty if avoiding else 0),
+    )
     pens = penalties(problem, modelled, base)
     windows: list[tuple[tuple[int, int], ...]] = []
     penalty: list[int | None] = []
@@ -131,16 +150,8 @@ def routing_input(prep: Prepared, modelled: list[int], *, reserve_breaks: bool =
         allowed.append(None if len(prep.allowed[k]) == m else prep.allowed[k])
     qualified = _qualified(problem, modelled)
     move_cost = None
-    if opts.move_penalty and any(visits[k].previous_engineer for k in modelled):
-        move_cost = [
-            [
-                opts.move_penalty
-                if visits[k].previous_engineer not in (None, e.id) and not visits[k].is_fixed
-                else 0
-                for k in modelled
-            ]
-            for e in engineers
-        ]
+    if (opts.move_penalty and any(visits[k].previous_engineer for k in modelled)) or avoiding:
+        move_cost = [[engineer_cost(problem, k, e.id) for k in modelled] for e in engineers]
     return RoutingInput(
         cost=cost,
         transit=transit,

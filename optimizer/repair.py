@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.feasibility import INF, advance, end_arrival, prefix_states, schedule_route
-from optimizer.prepared import Prepared
+from optimizer.prepared import Prepared, engineer_cost
 
 NEAR_ROUTES = 10
 """Routes (nearest first) where a left-out visit may push a planned visit out."""
@@ -101,12 +101,7 @@ class Board:
         back = np.where(r.nexts < 0, 0, self._cost[loc, np.maximum(r.nexts, 0)])
         extra = self._cost[r.prevs, loc] + back - r.base
         opts = self.prep.problem.options
-        visit = self.prep.problem.visits[k]
-        if (
-            visit.previous_engineer is not None
-            and visit.previous_engineer != self.prep.problem.engineers[e].id
-        ):
-            extra = extra + opts.move_penalty
+        extra = extra + engineer_cost(self.prep.problem, k, self.prep.problem.engineers[e].id)
         if not r.seq:
             extra = extra + opts.vehicle_fixed_cost
         return np.asarray(extra, dtype=np.int64)

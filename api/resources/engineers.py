@@ -15,6 +15,7 @@ from api.fields import Id, Text
 from api.resources.catalog import SkillCodes
 from dispatch.engineers import service as engineers
 from dispatch.engineers.models import Engineer, Team
+from dispatch.surveys import service as surveys
 
 teams = blueprint("teams", "/teams", "Teams of engineers and the regions they cover")
 blp = blueprint("engineers", "/engineers", "Field engineers: skills, home base, team")
@@ -51,6 +52,39 @@ class EngineerSchema(Schema):
     home_longitude = fields.Float(required=True, validate=validate.Range(-180, 180), allow_nan=False)
     max_work_s = fields.Integer(allow_none=True, validate=validate.Range(1800, 16 * 3600))
     active = fields.Boolean()
+
+
+class RatingSchema(Schema):
+    """The engineer's recent satisfaction score."""
+
+    average = fields.Float(metadata={"description": "mean visit score, 1 to 5"})
+    count = fields.Integer(metadata={"description": "answers it is made of"})
+    days = fields.Integer(metadata={"description": "counted over this many days back"})
+
+
+class EngineerReadSchema(EngineerSchema):
+    """An engineer, with their recent rating for staff (None: nobody rated them lately)."""
+
+    rating = fields.Nested(RatingSchema, dump_only=True, allow_none=True)
+
+
+def with_ratings(found: list[Engineer]) -> list[dict[str, Any]]:
+    """The engineers as the schema shows them, with each one's recent average (staff only)."""
+    who = actor()
+    scores = surveys.ratings(database.session(), engineer_ids=[e.id for e in found]) if who.is_staff else {}
+    names = EngineerSchema._declared_fields
+    out = []
+    for engineer in found:
+        row = {name: getattr(engineer, name) for name in names if hasattr(engineer, name)}
+        rating = scores.get(engineer.id)
+        if who.is_staff:
+            row["rating"] = (
+                {"average": rating.average, "count": rating.count, "days": surveys.RECENT_DAYS}
+                if rating is not None
+                else None
+            )
+        out.append(row)
+    return out
 
 
 class EngineerUpdateSchema(EngineerSchema, PartialSchema):
@@ -111,14 +145,14 @@ class Engineers(View):
     """List and add engineers."""
 
     @blp.arguments(EngineerQuery, location="query")
-    @blp.response(200, EngineerSchema(many=True))
+    @blp.response(200, EngineerReadSchema(many=True))
     @blp.paginate()
-    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Engineer]:
-        """List engineers."""
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[dict[str, Any]]:
+        """List engineers (staff also see each one's visit rating of the last 90 days)."""
         result = engineers.list_engineers(
             database.session(), actor=actor(), **args, **paging(pagination_parameters)
         )
-        return page_items(result, pagination_parameters)
+        return with_ratings(page_items(result, pagination_parameters))
 
     @blp.arguments(EngineerSchema)
     @blp.response(201, EngineerSchema)
@@ -132,11 +166,12 @@ class Engineers(View):
 class EngineerById(View):
     """One engineer."""
 
-    @blp.response(200, EngineerSchema)
+    @blp.response(200, EngineerReadSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="No such engineer")
-    def get(self, engineer_id: int) -> Engineer:
-        """Read an engineer."""
-        return engineers.get_or_raise(database.session(), actor=actor(), engineer_id=engineer_id)
+    def get(self, engineer_id: int) -> dict[str, Any]:
+        """Read an engineer (staff also see their visit rating of the last 90 days)."""
+        found = engineers.get_or_raise(database.session(), actor=actor(), engineer_id=engineer_id)
+        return with_ratings([found])[0]
 
     @blp.arguments(EngineerUpdateSchema)
     @blp.response(200, EngineerSchema)

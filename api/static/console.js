@@ -262,6 +262,13 @@ function setupMap() {
   state.layers = L.layerGroup().addTo(state.map);
 }
 
+/* The engineer's recent customer rating, short beside the name ("★4.3") and in words as a tooltip. */
+function stars(rating) { return rating ? ` ★${rating.average.toFixed(1)}` : ""; }
+function ratingTitle(rating) {
+  return _("Rated %(average)s of 5 by %(count)s customers in the last %(days)s days",
+    { average: rating.average.toFixed(1), count: rating.count, days: rating.days });
+}
+
 function colorOf(engineerId) { return state.colors[engineerId] || COLORS[engineerId % COLORS.length]; }
 
 /* What the page shows: the plan being prepared, or the live day. Both have routes and a list of orders on none. */
@@ -326,7 +333,9 @@ function drawTimeline(plan) {
     row.dataset.engineer = route.engineer_id;
     const name = document.createElement("div");
     name.className = "tl-name";
-    name.textContent = `${route.engineer_name} · ${route.stops.length} · ${km(route.travel_distance_m)}`;
+    const rating = state.engineers[route.engineer_id]?.rating;
+    name.textContent = `${route.engineer_name}${stars(rating)} · ${route.stops.length} · ${km(route.travel_distance_m)}`;
+    name.title = rating ? `${name.textContent}\n${ratingTitle(rating)}` : name.textContent;  /* the column may cut it */
     row.appendChild(name);
     const shift = document.createElement("div");
     shift.className = "tl-shift";
@@ -527,7 +536,8 @@ function drawSelected() {
   able.forEach((sh) => {
     const opt = document.createElement("option");
     opt.value = sh.engineer_id;
-    opt.textContent = state.engineers[sh.engineer_id]?.name || _("engineer %(id)s", { id: sh.engineer_id });
+    opt.textContent = (state.engineers[sh.engineer_id]?.name || _("engineer %(id)s", { id: sh.engineer_id })) +
+      stars(state.engineers[sh.engineer_id]?.rating);
     select.appendChild(opt);
   });
   const pin = document.createElement("label");

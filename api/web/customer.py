@@ -30,6 +30,7 @@ from api.resources.attachments import store as attachment_store
 from api.resources.sites import geocoder
 from api.web import customer_session as account
 from api.web import errors as web_errors
+from api.web import surveys as survey_pages
 from api.web import wording
 from dispatch.access import Role
 from dispatch.attachments import service as attachments
@@ -377,6 +378,7 @@ def bookings() -> Page:
     earlier = sorted((o for o in mine if o.status in _DONE), key=_visit_date, reverse=True)
     return _render(
         "bookings.html",
+        surveys=survey_pages.waiting_for(user.customer_id),
         coming=coming,
         earlier=earlier,
         headlines=tracking.HEADLINES,

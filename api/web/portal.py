@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from api import database, idempotency
 from api.resources.attachments import store as attachment_store
 from api.web import customer_session as account
+from api.web import surveys as survey_pages
 from dispatch.config import Settings
 from dispatch.errors import DomainError, Invalid, NotFound
 from dispatch.i18n import _
@@ -85,7 +86,13 @@ def tickets_page() -> Page:
     if user is None:
         return account.login_first()
     page = tickets.list_tickets(database.session(), actor=users.actor_for(user), limit=50)
-    return _render("tickets.html", tickets=page.items, statuses=status_names(), kinds=kind_names())
+    return _render(
+        "tickets.html",
+        tickets=page.items,
+        statuses=status_names(),
+        kinds=kind_names(),
+        surveys=survey_pages.waiting_for(user.customer_id),
+    )
 
 
 @bp.route("/my/tickets/new", methods=["GET", "POST"])

@@ -63,6 +63,8 @@ def links(
     found: dict[str, str] = {}
     if context.get("tracking_token"):
         found["tracking"] = f"{base}/track/{context['tracking_token']}"
+    if context.get("survey_token"):
+        found["survey"] = f"{base}/survey/{context['survey_token']}"
     if order_id is not None:
         found["booking"] = f"{base}/my/bookings/{order_id}"
     if ticket_id is not None:

@@ -69,12 +69,15 @@ def public_reply(session: Session, *, ticket: Ticket, message: TicketMessage) ->
 
 
 def resolved(session: Session, *, ticket: Ticket) -> None:
-    """The ticket was resolved: tell the customer (a reply opens it again)."""
+    """The ticket was resolved: tell the customer (a reply opens it again), with the rating link."""
+    from dispatch.surveys import service as surveys
+
+    survey = surveys.for_ticket(session, ticket=ticket)
     notify(
         session,
         event="ticket.resolved",
         recipients=_customer(session, ticket),
-        context=_context(ticket),
+        context=_context(ticket) | ({"survey_token": survey.token} if survey is not None else {}),
         ticket_id=ticket.id,
     )
 

@@ -69,8 +69,10 @@ def on_the_way(session: Session, *, order: Order) -> None:
 
 
 def visit_done(session: Session, *, order: Order) -> None:
-    """The engineer completed the visit: tell the customer where the report is."""
-    _send(session, order, "order.completed")
+    """The engineer completed the visit: tell the customer where the report is, and ask for a rating."""
+    from dispatch.surveys import service as surveys
+
+    _send(session, order, "order.completed", {"survey_token": surveys.for_visit(session, order=order).token})
 
 
 def eta_moved(

@@ -15,10 +15,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import optimizer
+from dispatch.customers.models import CustomerTier
 from dispatch.engineers.models import Engineer, Team
 from dispatch.orders.models import Order, OrderStatus, OrderTimeWindow
 from dispatch.orders.models import Priority as OrderPriority
 from dispatch.shifts.models import Shift
+from dispatch.surveys import service as surveys
 
 PLANNABLE = frozenset({OrderStatus.NEW, OrderStatus.DECLINED, OrderStatus.SCHEDULED, OrderStatus.DISPATCHED})
 """Orders the optimizer may place anywhere (pinned ones stay with their engineer)."""
@@ -35,6 +37,17 @@ PRIORITY = {
     OrderPriority.HIGH: optimizer.Priority.HIGH,
     OrderPriority.URGENT: optimizer.Priority.URGENT,
 }
+
+
+TIER_RAISE = {CustomerTier.STANDARD: 0, CustomerTier.VIP: 1, CustomerTier.KEY_ACCOUNT: 1}
+"""Levels a customer's tier raises their visits' priority in planning: on an over-full day a VIP's or
+key account's visit is left out only after every standard visit of the same order priority."""
+
+
+def visit_priority(order: Order) -> optimizer.Priority:
+    """The optimizer's priority of an order: its own, raised by the customer's tier (urgent at most)."""
+    raised = PRIORITY[order.priority] + TIER_RAISE.get(order.customer.tier, 0)
+    return optimizer.Priority(min(int(optimizer.Priority.URGENT), raised))
 
 
 def visit_id(order_id: int) -> str:
@@ -221,6 +234,7 @@ def load_day(
             )
         )
 
+    disliked = surveys.disliked_engineers(session, customer_ids={o.customer_id for o in orders.values()})
     visits = []
     published: dict[str, list[tuple[int, int, str]]] = {}
     previous: dict[str, tuple[int, datetime]] = {}
@@ -236,7 +250,10 @@ def load_day(
             service_duration=order.duration_s,
             windows=windows,
             required_skills=frozenset(s.code for s in order.skills),
-            priority=PRIORITY[order.priority],
+            priority=visit_priority(order),
+            avoid_engineers=frozenset(
+                engineer_key(e) for e in disliked.get(order.customer_id, ()) if engineer_key(e) in engineers
+            ),
         )
         visit = day_visit(
             visit, status=order.status, engineer=engineer, start=start, pinned=order.pinned, on_day=engineers

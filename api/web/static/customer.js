@@ -23,3 +23,12 @@ document.querySelectorAll("form[data-confirm]").forEach((form) => {
     if (!window.confirm(form.dataset.confirm)) event.preventDefault();
   });
 });
+
+/* A form sent once: a second tap while the first is on its way does nothing (the server keeps one answer anyway). */
+document.querySelectorAll("form[data-send-once]").forEach((form) => {
+  form.addEventListener("submit", (event) => {
+    if (form.dataset.sent) { event.preventDefault(); return; }
+    form.dataset.sent = "1";
+    form.querySelectorAll("button[type=submit]").forEach((b) => { b.disabled = true; });
+  });
+});
