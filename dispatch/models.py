@@ -1,5 +1,6 @@
 """Import every model so that the metadata is complete (Alembic and tests use this)."""
 
+import dispatch.complaints.hooks  # complaints need root cause and responsibility to finish
 import dispatch.notifications.hooks  # ticket changes tell the customer and the agent (event subscribers)
 import dispatch.sla.hooks
 import dispatch.tickets.hooks  # noqa: F401 - tickets react to order events (incomplete visits)
@@ -7,6 +8,7 @@ from dispatch.attachments.models import Attachment
 from dispatch.booking.models import BookingDay, TrackingLink
 from dispatch.calendars.models import BusinessCalendar, CalendarDay
 from dispatch.catalog.models import ServiceType, Skill
+from dispatch.complaints.models import Complaint, RootCause
 from dispatch.customers.models import Customer, CustomerContact
 from dispatch.db import Base
 from dispatch.engineers.models import Engineer, Team
@@ -25,6 +27,7 @@ from dispatch.notifications.models import DeliveryAttempt, Notification, Webhook
 from dispatch.orders.models import Order, OrderTimeWindow
 from dispatch.planning.models import Plan, PlanRoute, PlanStop, PlanUnassigned
 from dispatch.positions.models import EngineerPosition
+from dispatch.quality.models import QualityReview, RubricItem
 from dispatch.routing.models import DeskAgent, DeskTeam, DeskTeamMember, RoutingRule
 from dispatch.shifts.models import Shift
 from dispatch.sites.models import Site
@@ -43,6 +46,7 @@ __all__ = [
     "BookingDay",
     "BusinessCalendar",
     "CalendarDay",
+    "Complaint",
     "Customer",
     "CustomerContact",
     "DeliveryAttempt",
@@ -64,8 +68,11 @@ __all__ = [
     "PlanRoute",
     "PlanStop",
     "PlanUnassigned",
+    "QualityReview",
     "RevokedToken",
+    "RootCause",
     "RoutingRule",
+    "RubricItem",
     "SelfService",
     "ServiceType",
     "Shift",

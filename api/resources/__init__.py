@@ -9,6 +9,7 @@ from api.resources import (
     attachments,
     booking,
     catalog,
+    complaints,
     customers,
     desk,
     engineers,
@@ -62,5 +63,7 @@ def register(api: Api) -> None:
         notifications.mail_blp,
         kb.kb_blp,
         kb.help_blp,
+        complaints.blp,
+        complaints.causes_blp,
     ):
         api.register_blueprint(blp)
