@@ -350,13 +350,13 @@ def update(
             _("a resolved complaint keeps its root cause and responsibility"),
             errors={name: ["required on a resolved complaint"] for name in missing_for_closing(complaint)},
         )
+    with session.no_autoflush:  # one flush, one version step
+        repeat, by = find_repeat(session, complaint, days=limits.repeat_days)
+    complaint.repeat_of_id = repeat.ticket_id if repeat is not None else None
+    complaint.repeat_by = by
     if not complaint.version:
         complaint.version = 1
         session.add(complaint)
-    session.flush()
-    repeat, by = find_repeat(session, complaint, days=limits.repeat_days)
-    complaint.repeat_of_id = repeat.ticket_id if repeat is not None else None
-    complaint.repeat_by = by
     session.flush()
     old, new = events.changed(before, _VIEW(complaint))
     if new:
