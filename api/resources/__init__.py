@@ -19,6 +19,7 @@ from api.resources import (
     notifications,
     orders,
     plans,
+    quality,
     shifts,
     sites,
     sla,
@@ -65,5 +66,6 @@ def register(api: Api) -> None:
         kb.help_blp,
         complaints.blp,
         complaints.causes_blp,
+        quality.blp,
     ):
         api.register_blueprint(blp)

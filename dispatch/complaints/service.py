@@ -22,7 +22,8 @@ from dispatch.engineers.models import Engineer
 from dispatch.errors import Conflict, Forbidden, Invalid, NotFound, StaleVersion
 from dispatch.events import service as events
 from dispatch.i18n import _
-from dispatch.routing.models import DeskTeam, DeskTeamMember
+from dispatch.routing import leads
+from dispatch.routing.models import DeskTeam
 from dispatch.sla.models import SlaClock
 from dispatch.tickets import service as tickets
 from dispatch.tickets.models import Ticket, TicketKind, TicketStatus
@@ -132,23 +133,11 @@ def missing_for_closing(complaint: Complaint | None) -> list[str]:
     return missing
 
 
-def is_lead(session: Session, actor: Actor) -> bool:
-    """Dispatchers, and agents who lead a desk team, are team leads (admins are above them)."""
-    if actor.role is Role.DISPATCHER:
-        return True
-    if actor.role is not Role.AGENT or actor.user_id is None:
-        return False
-    stmt = select(DeskTeamMember.team_id).where(
-        DeskTeamMember.user_id == actor.user_id, DeskTeamMember.is_lead.is_(True)
-    )
-    return session.scalar(stmt.limit(1)) is not None
-
-
 def limit_of(session: Session, actor: Actor, limits: Limits) -> int | None:
     """The most compensation the actor may grant (None: no limit)."""
     if actor.role is Role.ADMIN:
         return None
-    return limits.lead if is_lead(session, actor) else limits.agent
+    return limits.lead if leads.is_lead(session, actor) else limits.agent
 
 
 def _text(changes: Mapping[str, Any], name: str, current: str) -> str:

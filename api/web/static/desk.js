@@ -453,7 +453,7 @@ async function showComplaint(t) {
   card.hidden = t.kind !== "complaint";
   if (card.hidden) return;
   if (!state.causes) {
-    const [causes, engineers] = await Promise.all([api("GET", "/complaint-causes"), api("GET", "/engineers?page_size=200")]);
+    const [causes, engineers] = await Promise.all([api("GET", "/complaint-causes"), api("GET", "/engineers?page_size=100")]);
     const depth = {};
     state.causes = (causes.ok ? causes.data : []).map((c) => {
       depth[c.id] = c.parent_id ? (depth[c.parent_id] || 0) + 1 : 0;
@@ -494,9 +494,10 @@ function renderComplaint(c) {
   $("cp-breaches").hidden = !c.sla_breaches.length;
   $("cp-breaches").textContent = _("Missed on this ticket: %(clocks)s", {
     clocks: c.sla_breaches.map((b) => `${label("clock", b.kind)} (${when(b.breached_at)})`).join(", ") });
+  const done = c.status === "resolved" || c.status === "closed";
   $("cp-missing").textContent = c.missing_to_close.length
     ? _("Before it is resolved, give it %(what)s.", { what: c.missing_to_close.map((m) => MISSING()[m] || m).join(", ") })
-    : _("Ready to be resolved.");
+    : done ? "" : _("Ready to be resolved.");
   showResponsible();
   document.querySelectorAll("#complaint-form input, #complaint-form select, #complaint-form textarea, #cp-save")
     .forEach((node) => { node.disabled = c.status === "closed"; });
@@ -532,6 +533,7 @@ $("complaint-form").addEventListener("submit", async (event) => {
     if (!got.ok) { $("cp-error").textContent = got.data?.message || _("That could not be done."); return; }
     state.complaintEtag = got.headers.get("ETag");
     renderComplaint(got.data);
+    $("act-status").querySelector(".error").textContent = ""; /* a refusal to resolve may no longer hold */
     say(_("Complaint saved."));
   } catch (err) {
     if (err.message !== "unauthorized") $("cp-error").textContent = _("The desk cannot be reached. Try again: it will be sent once.");
