@@ -16,7 +16,7 @@ from dispatch.db import make_session_factory, utcnow
 from dispatch.errors import Conflict, Forbidden, Invalid
 from dispatch.sla.models import ClockKind, SlaClock
 from dispatch.tickets import service as tickets
-from dispatch.tickets.models import TicketKind, TicketStatus
+from dispatch.tickets.models import Ticket, TicketKind, TicketStatus
 from tests.desk_factories import build_desk, open_ticket
 
 LIMITS = complaints.Limits(agent=5_000, lead=50_000, repeat_days=90)
@@ -118,6 +118,17 @@ def test_a_complaint_is_resolved_and_closed_only_with_root_cause_and_responsibil
     _status(session, agent, fault, TicketStatus.RESOLVED)
     with pytest.raises(Conflict, match="not a complaint"):
         _fill(session, agent, fault.id, grade="major")
+
+    # A complaint resolved before it had a record does not stop the housekeeping closing the rest.
+    legacy = _complaint(session, world.ids["c2"])
+    session.execute(
+        update(Ticket)
+        .where(Ticket.id == legacy.id)
+        .values(status=TicketStatus.RESOLVED, resolved_at=utcnow() - timedelta(days=5))
+    )
+    session.expire_all()
+    assert tickets.close_resolved(session, older_than=timedelta(days=3)) == 1
+    assert session.get(Ticket, legacy.id).status is TicketStatus.CLOSED
 
 
 def test_compensation_is_limited_by_role_and_the_refusal_names_the_limit(desk):

@@ -93,6 +93,7 @@ function logout(message) {
   sessionStorage.removeItem("desk.token");
   state.token = null;
   $("app").hidden = true; $("login").hidden = false; $("logout").hidden = true; $("who").textContent = "";
+  $("my-reviews").hidden = true;
   $("login-error").textContent = message || "";
 }
 $("logout").addEventListener("click", () => logout());
@@ -104,7 +105,7 @@ async function start() {
   if (!STAFF.includes(me.data.role)) { logout(_("The desk is for agents, team leads and dispatchers.")); return; }
   state.me = me.data;
   $("who").textContent = me.data.full_name;
-  $("login").hidden = true; $("app").hidden = false; $("logout").hidden = false;
+  $("login").hidden = true; $("app").hidden = false; $("logout").hidden = false; $("my-reviews").hidden = false;
   const teams = await api("GET", "/desk-teams");
   state.teams = teams.ok ? teams.data : [];
   await refreshCounts();
