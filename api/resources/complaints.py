@@ -42,7 +42,9 @@ def limits() -> complaints.Limits:
 
 
 def _view(complaint: Complaint) -> dict[str, Any]:
-    return complaints.describe(database.session(), actor=actor(), complaint=complaint, limits=limits())
+    session = database.session()
+    limit = complaints.limit_of(session, actor(), limits())
+    return complaints.describe(session, complaint=complaint, your_limit=limit)
 
 
 @blp.route("")
@@ -54,8 +56,10 @@ class Complaints(View):
     @blp.alt_response(403, schema=ErrorSchema, description="Only staff work complaints")
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         """List complaint records (``repeat=true``: the repeats of a cause for a customer or engineer)."""
-        found = complaints.list_complaints(database.session(), actor=actor(), **args)
-        return [_view(c) for c in found]
+        session, who, known = database.session(), actor(), limits()
+        found = complaints.list_complaints(session, actor=who, **args)
+        limit = complaints.limit_of(session, who, known)  # the same for every row
+        return [complaints.describe(session, complaint=c, your_limit=limit) for c in found]
 
 
 @blp.route("/<id:ticket_id>")

@@ -324,6 +324,7 @@ def update(
             errors={"current_status": ticket.status.value},
         )
     before = _VIEW(complaint) if complaint.version else {}
+    complaint.customer_id = ticket.customer_id  # a reviewed contact may have moved the ticket since
     if "grade" in changes:
         complaint.grade = Grade(changes["grade"])
     if "cause_id" in changes:
@@ -443,9 +444,9 @@ def cause_path(session: Session, cause_id: int | None) -> list[str]:
     return names
 
 
-def describe(session: Session, *, actor: Actor, complaint: Complaint, limits: Limits) -> dict[str, Any]:
+def describe(session: Session, *, complaint: Complaint, your_limit: int | None) -> dict[str, Any]:
     """The complaint as the desk shows it: the record, the ticket's SLA breaches, the repeat flag,
-    what resolving still needs, and the actor's compensation limit."""
+    what resolving still needs, and the reader's compensation limit (:func:`limit_of`)."""
     ticket = complaint.ticket
     repeat = session.get(Complaint, complaint.repeat_of_id) if complaint.repeat_of_id is not None else None
     view: dict[str, Any] = {name: getattr(complaint, name) for name in AUDITED}
@@ -463,7 +464,7 @@ def describe(session: Session, *, actor: Actor, complaint: Complaint, limits: Li
         ),
         sla_breaches=breaches(session, ticket_id=ticket.id),
         missing_to_close=missing_for_closing(complaint if complaint.version else None),
-        your_limit_minor=limit_of(session, actor, limits),
+        your_limit_minor=your_limit,
         version=complaint.version or 0,
     )
     return view

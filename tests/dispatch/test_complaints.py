@@ -62,9 +62,8 @@ def test_a_complaint_is_resolved_and_closed_only_with_root_cause_and_responsibil
     ticket = _complaint(session, world.ids["c1"], order_ids=[world.ids["o_disp"]])
     shown = complaints.describe(
         session,
-        actor=agent,
         complaint=complaints.get_or_raise(session, actor=agent, ticket_id=ticket.id),
-        limits=LIMITS,
+        your_limit=complaints.limit_of(session, agent, LIMITS),
     )
     assert shown["version"] == 0
     assert shown["order_id"] == world.ids["o_disp"]
@@ -190,7 +189,9 @@ def test_repeat_complaints_of_a_cause_are_flagged_for_the_customer_and_for_the_e
         responsible_engineer_id=world.ids["e1"],
     )
     assert (record.repeat_of_id, record.repeat_by) == (first.id, RepeatBy.ENGINEER)
-    shown = complaints.describe(session, actor=agent, complaint=record, limits=LIMITS)
+    shown = complaints.describe(
+        session, complaint=record, your_limit=complaints.limit_of(session, agent, LIMITS)
+    )
     assert shown["repeat"] == {"ticket_id": first.id, "number": first.number, "by": RepeatBy.ENGINEER}
     flagged = complaints.list_complaints(session, actor=agent, repeat=True)
     assert [c.ticket_id for c in flagged] == [elsewhere.id, again.id]
@@ -239,9 +240,8 @@ def test_the_tickets_missed_sla_clocks_show_on_its_complaint(desk):
     session.flush()
     shown = complaints.describe(
         session,
-        actor=SYSTEM,
         complaint=complaints.get_or_raise(session, actor=SYSTEM, ticket_id=ticket.id),
-        limits=LIMITS,
+        your_limit=complaints.limit_of(session, SYSTEM, LIMITS),
     )
     assert [(b.kind, b.breached_at) for b in shown["sla_breaches"]] == [
         ("first_response", now - timedelta(hours=2))
