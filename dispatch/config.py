@@ -69,6 +69,14 @@ class Settings:
     company_name: str = "Field service"
     company_phone: str = ""
     ticket_auto_close_hours: int = 72
+    complaint_limit_agent_minor: int = 5_000
+    """The most compensation an agent may grant on a complaint (integer minor units)."""
+    complaint_limit_lead_minor: int = 50_000
+    """The most a team lead or dispatcher may grant (admins: no limit)."""
+    complaint_repeat_days: int = 90
+    """A complaint of the same cause for the same customer or engineer within this many days is a repeat."""
+    quality_sample_per_agent: int = 3
+    """How many closed tickets per agent and week a quality sample draws by default."""
     phone_region: str = "GB"
     public_url: str = "http://127.0.0.1:5000"
     smtp_host: str = ""

@@ -1,5 +1,6 @@
 """Import every model so that the metadata is complete (Alembic and tests use this)."""
 
+import dispatch.complaints.hooks  # complaints need root cause and responsibility to finish
 import dispatch.notifications.hooks  # ticket changes tell the customer and the agent (event subscribers)
 import dispatch.sla.hooks
 import dispatch.surveys.hooks  # a completed visit or resolved ticket asks for a rating
@@ -8,6 +9,7 @@ from dispatch.attachments.models import Attachment
 from dispatch.booking.models import BookingDay, TrackingLink
 from dispatch.calendars.models import BusinessCalendar, CalendarDay
 from dispatch.catalog.models import ServiceType, Skill
+from dispatch.complaints.models import Complaint, RootCause
 from dispatch.customers.models import Customer, CustomerContact
 from dispatch.db import Base
 from dispatch.engineers.models import Engineer, Team
@@ -26,6 +28,7 @@ from dispatch.notifications.models import DeliveryAttempt, Notification, Webhook
 from dispatch.orders.models import Order, OrderTimeWindow
 from dispatch.planning.models import Plan, PlanRoute, PlanStop, PlanUnassigned
 from dispatch.positions.models import EngineerPosition
+from dispatch.quality.models import QualityReview, RubricItem
 from dispatch.reports.models import DailyAggregate
 from dispatch.routing.models import DeskAgent, DeskTeam, DeskTeamMember, RoutingRule
 from dispatch.shifts.models import Shift
@@ -46,6 +49,7 @@ __all__ = [
     "BookingDay",
     "BusinessCalendar",
     "CalendarDay",
+    "Complaint",
     "Customer",
     "CustomerContact",
     "DailyAggregate",
@@ -68,8 +72,11 @@ __all__ = [
     "PlanRoute",
     "PlanStop",
     "PlanUnassigned",
+    "QualityReview",
     "RevokedToken",
+    "RootCause",
     "RoutingRule",
+    "RubricItem",
     "SelfService",
     "ServiceType",
     "Shift",

@@ -9,6 +9,7 @@ from api.resources import (
     attachments,
     booking,
     catalog,
+    complaints,
     customers,
     desk,
     engineers,
@@ -18,6 +19,7 @@ from api.resources import (
     notifications,
     orders,
     plans,
+    quality,
     reports,
     shifts,
     sites,
@@ -67,5 +69,8 @@ def register(api: Api) -> None:
         kb.kb_blp,
         kb.help_blp,
         reports.blp,
+        complaints.blp,
+        complaints.causes_blp,
+        quality.blp,
     ):
         api.register_blueprint(blp)

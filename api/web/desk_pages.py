@@ -28,6 +28,14 @@ def desk() -> Response:
     return response
 
 
+@bp.get("/desk/reviews")
+def reviews() -> Response:
+    """An agent's own quality reviews and weekly scores (read with the desk's login of this tab)."""
+    response = Response(render_template("desk/reviews.html"), mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Serve the desk at ``/desk``."""
     app.register_blueprint(bp)

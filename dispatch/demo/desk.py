@@ -9,10 +9,12 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from dispatch.access import SYSTEM, Role
+from dispatch.complaints import causes as root_causes
 from dispatch.customers.models import Customer, CustomerTier
 from dispatch.customers.recognition import Sender
 from dispatch.demo.desk_scripts import MANCHESTER, DeskScript, DeskTicket
 from dispatch.orders.models import Order
+from dispatch.quality import service as quality
 from dispatch.routing import assign, transfers
 from dispatch.routing import service as routing
 from dispatch.routing.models import AssignmentStrategy, DeskTier
@@ -240,6 +242,14 @@ def load(
     transfers.escalate(
         session, actor=agent, ticket_id=made[3], expected_version=None, reason=script.escalation_reason
     )
+    for cause, subs in script.root_causes:
+        parent = root_causes.create(session, actor=SYSTEM, name=cause)
+        for sub in subs:
+            root_causes.create(session, actor=SYSTEM, name=sub, parent_id=parent.id)
+    for position, (item, weight, critical) in enumerate(script.rubric):
+        quality.create_item(
+            session, actor=SYSTEM, name=item, weight=weight, critical=critical, position=position
+        )
     return {"first": first.id, "second": second.id, "tickets": len(made)}
 
 

@@ -39,6 +39,10 @@ class DeskScript:
     replies: tuple[str, str, str]
     """The agent's reply to the fault, the answer about the visit, the internal note on the bill."""
     escalation_reason: str
+    root_causes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """The complaints' root-cause tree: (cause, its sub-causes)."""
+    rubric: tuple[tuple[str, int, bool], ...] = ()
+    """The quality rubric: (item, weight, critical)."""
 
 
 MANCHESTER = DeskScript(
@@ -86,6 +90,18 @@ MANCHESTER = DeskScript(
         "Double charge confirmed in billing; refund needs a second-line approval.",
     ),
     escalation_reason="refund approval",
+    root_causes=(
+        ("Engineer", ("Late or missed arrival", "Workmanship", "Conduct on site")),
+        ("Parts", ("Wrong part", "Part out of stock")),
+        ("Desk", ("Wrong information given", "No call back")),
+        ("Billing", ()),
+    ),
+    rubric=(
+        ("Greets the customer and confirms who they are", 1, False),
+        ("Finds and fixes the actual problem", 3, False),
+        ("Keeps the customer informed", 2, False),
+        ("Checks identity before discussing the account", 1, True),
+    ),
 )
 
 SHANGHAI = DeskScript(
@@ -129,4 +145,16 @@ SHANGHAI = DeskScript(
         "财务已确认重复扣款，退款需要二线审批。",
     ),
     escalation_reason="退款审批",
+    root_causes=(
+        ("上门人员", ("迟到或未到", "服务质量", "现场行为")),
+        ("配件", ("配件错误", "配件缺货")),
+        ("客服", ("提供了错误信息", "未回电")),
+        ("计费", ()),
+    ),
+    rubric=(
+        ("问候客户并确认身份", 1, False),
+        ("找到并解决实际问题", 3, False),
+        ("及时告知客户进展", 2, False),
+        ("谈及账户前核实身份", 1, True),
+    ),
 )

@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from dispatch.access import SYSTEM
+from dispatch.complaints import causes as root_causes
 from dispatch.customers import recognition
 from dispatch.demo import desk, loader
 from dispatch.models import Customer, Engineer, Order, Shift, Site, User
+from dispatch.quality import service as quality
 from dispatch.routing.models import DeskTeam, DeskTeamMember
 from dispatch.tickets.models import Ticket
 from dispatch.users import service as users
@@ -109,6 +111,10 @@ def test_the_demo_desk_is_alive_routed_and_assigned(db_session):
     first = db_session.scalar(select(DeskTeam).where(DeskTeam.code == "first-line"))
     assert db_session.get(DeskTeamMember, (first.id, agent.id)).is_lead
     assert recognition.review_queue(db_session, actor=SYSTEM).total == 1
+    # Complaints have a root-cause tree to pick from, quality reviews a rubric with a critical item.
+    causes = root_causes.list_causes(db_session, actor=SYSTEM)
+    assert "Late or missed arrival" in [c.name for c in causes if c.parent_id is not None]
+    assert any(item.critical for item in quality.list_items(db_session, actor=SYSTEM))
 
 
 def test_next_working_day_skips_the_weekend():

@@ -93,6 +93,7 @@ function logout(message) {
   sessionStorage.removeItem("desk.token");
   state.token = null;
   $("app").hidden = true; $("login").hidden = false; $("logout").hidden = true; $("who").textContent = "";
+  $("my-reviews").hidden = true;
   $("login-error").textContent = message || "";
 }
 $("logout").addEventListener("click", () => logout());
@@ -104,7 +105,7 @@ async function start() {
   if (!STAFF.includes(me.data.role)) { logout(_("The desk is for agents, team leads and dispatchers.")); return; }
   state.me = me.data;
   $("who").textContent = me.data.full_name;
-  $("login").hidden = true; $("app").hidden = false; $("logout").hidden = false;
+  $("login").hidden = true; $("app").hidden = false; $("logout").hidden = false; $("my-reviews").hidden = false;
   const teams = await api("GET", "/desk-teams");
   state.teams = teams.ok ? teams.data : [];
   await refreshCounts();
@@ -192,6 +193,7 @@ async function showTicket(id, { keepDraft = false } = {}) {
   renderClocks(clocks.ok ? clocks.data : null);
   renderConversation(messages.ok ? messages.data : []);
   renderActions(ticket.data);
+  showComplaint(ticket.data);
   $("reply-body").value = keepDraft || !changed ? draft : "";
   suggest(ticket.data.subject);
   profile(ticket.data.customer.id);
@@ -422,6 +424,124 @@ $("visit-find").addEventListener("submit", async (event) => {
   }
   if (!sorted.length) slots.append(el("p", { class: "muted", text: _("No free times that day. Try another day.") }));
   $("visit-submit").disabled = !sorted.length;
+});
+
+/* ---- a complaint ticket: its record (grade, who is responsible, root cause, compensation, follow-up) ---- */
+const money = (minor) => new Intl.NumberFormat(document.documentElement.lang || "en",
+  { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(minor / 100);
+const REPEAT_BY = () => ({ customer: _("the same customer"), engineer: _("the same engineer") });
+const MISSING = () => ({ cause_id: _("a root cause"), responsible: _("a responsible party") });
+
+function options(select, items, chosen, empty) {
+  select.replaceChildren(el("option", { value: "", text: empty }),
+    ...items.map(([value, text]) => el("option", { value, text, selected: String(value) === String(chosen ?? "") ? "selected" : null })));
+}
+
+function localInput(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+
+function showResponsible() {
+  const kind = $("cp-responsible").value;
+  document.querySelectorAll("#complaint [data-for]").forEach((node) => { node.hidden = node.dataset.for !== kind; });
+}
+$("cp-responsible").addEventListener("change", showResponsible);
+
+async function showComplaint(t) {
+  const card = $("complaint");
+  card.hidden = t.kind !== "complaint";
+  if (card.hidden) return;
+  if (!state.causes) {
+    const [causes, engineers] = await Promise.all([api("GET", "/complaint-causes"), api("GET", "/engineers?page_size=100")]);
+    const depth = {};
+    state.causes = (causes.ok ? causes.data : []).map((c) => {
+      depth[c.id] = c.parent_id ? (depth[c.parent_id] || 0) + 1 : 0;
+      return [c.id, `${"\u2014 ".repeat(depth[c.id])}${c.name}`];
+    });
+    state.engineers = (engineers.ok ? engineers.data : []).map((e) => [e.id, e.name]);
+  }
+  const got = await api("GET", `/complaints/${t.id}`);
+  if (!got.ok) { $("cp-error").textContent = got.data?.message || _("That could not be done."); return; }
+  renderComplaint(got.data);
+  state.complaintEtag = got.headers.get("ETag");
+}
+
+function renderComplaint(c) {
+  $("cp-grade").value = c.grade;
+  options($("cp-cause"), state.causes, c.cause_id, _("Not decided yet"));
+  $("cp-responsible").value = c.responsible || "";
+  options($("cp-team"), state.teams.map((team) => [team.id, team.name]), c.responsible_team_id, "");
+  options($("cp-engineer"), state.engineers, c.responsible_engineer_id, "");
+  $("cp-partner").value = c.responsible_partner || "";
+  options($("cp-order"), (state.ticket.orders || []).map((o) => [o.id, o.number]), c.order_id, _("No visit"));
+  $("cp-wish").value = c.customer_wish;
+  $("cp-resolution").value = c.resolution;
+  $("cp-compensation").value = c.compensation_minor ? (c.compensation_minor / 100).toFixed(2) : "";
+  $("cp-limit").textContent = c.your_limit_minor === null ? _("You may grant any amount.")
+    : _("You may grant up to %(amount)s.", { amount: money(c.your_limit_minor) });
+  $("cp-follow-at").value = localInput(c.follow_up_at);
+  $("cp-outcome").value = c.follow_up_outcome || "";
+  $("cp-follow-notes").value = c.follow_up_notes;
+  $("cp-corrective").value = c.corrective_action;
+  const caller = c.follow_up_by_id ? (c.follow_up_by_id === state.me.id ? state.me.full_name : `#${c.follow_up_by_id}`) : "";
+  $("cp-follow-by").textContent = caller ? _("Called by %(name)s", { name: caller }) : "";
+  $("cp-repeat").hidden = !c.repeat;
+  if (c.repeat) {
+    $("cp-repeat").replaceChildren(_("Repeat complaint: the same root cause as %(number)s, for %(who)s.",
+      { number: c.repeat.number, who: REPEAT_BY()[c.repeat.by] }), " ", el("a", { href: `#t/${c.repeat.ticket_id}`, text: _("Open it") }));
+  }
+  $("cp-breaches").hidden = !c.sla_breaches.length;
+  $("cp-breaches").textContent = _("Missed on this ticket: %(clocks)s", {
+    clocks: c.sla_breaches.map((b) => `${label("clock", b.kind)} (${when(b.breached_at)})`).join(", ") });
+  const done = c.status === "resolved" || c.status === "closed";
+  $("cp-missing").textContent = c.missing_to_close.length
+    ? _("Before it is resolved, give it %(what)s.", { what: c.missing_to_close.map((m) => MISSING()[m] || m).join(", ") })
+    : done ? "" : _("Ready to be resolved.");
+  showResponsible();
+  document.querySelectorAll("#complaint-form input, #complaint-form select, #complaint-form textarea, #cp-save")
+    .forEach((node) => { node.disabled = c.status === "closed"; });
+}
+
+function complaintBody() {
+  const value = (id) => $(id).value.trim();
+  const number = (id) => (value(id) ? Number(value(id)) : null);
+  const kind = value("cp-responsible") || null;
+  const amount = value("cp-compensation");
+  return {
+    grade: value("cp-grade"), cause_id: number("cp-cause"), responsible: kind,
+    responsible_team_id: kind === "department" ? number("cp-team") : null,
+    responsible_engineer_id: kind === "engineer" ? number("cp-engineer") : null,
+    responsible_partner: kind === "partner" ? value("cp-partner") : null,
+    order_id: number("cp-order"), customer_wish: value("cp-wish"), resolution: value("cp-resolution"),
+    compensation_minor: amount ? Math.round(Number(amount) * 100) : 0,
+    follow_up_at: value("cp-follow-at") ? new Date(value("cp-follow-at")).toISOString() : null,
+    follow_up_outcome: value("cp-outcome") || null, follow_up_notes: value("cp-follow-notes"),
+    corrective_action: value("cp-corrective"),
+  };
+}
+
+$("complaint-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (state.busy || !state.ticket) return;
+  state.busy = true;
+  $("cp-error").textContent = "";
+  $("cp-save").disabled = true;
+  try {
+    const got = await api("PATCH", `/complaints/${state.ticket.id}`, { body: complaintBody(), etag: state.complaintEtag });
+    if (got.status === 412) { stale(); return; }
+    if (!got.ok) { $("cp-error").textContent = got.data?.message || _("That could not be done."); return; }
+    state.complaintEtag = got.headers.get("ETag");
+    renderComplaint(got.data);
+    $("act-status").querySelector(".error").textContent = ""; /* a refusal to resolve may no longer hold */
+    say(_("Complaint saved."));
+  } catch (err) {
+    if (err.message !== "unauthorized") $("cp-error").textContent = _("The desk cannot be reached. Try again: it will be sent once.");
+  } finally {
+    state.busy = false;
+    $("cp-save").disabled = state.ticket?.status === "closed";
+  }
 });
 
 /* ---- beside the ticket: the customer, and articles that may answer it ---- */
