@@ -1,10 +1,9 @@
 """Where "every ticket with a low satisfaction score" comes from: a pluggable source.
 
 The quality sample takes, besides N random closed tickets per agent and week, every ticket a
-registered source names. No source is registered here: the satisfaction surveys register one when
-they exist, with ``dispatch.quality.sources.register(low_scored_tickets)`` at import (next to their
-event hooks), where ``low_scored_tickets(session, start, end)`` returns the ids of the tickets closed
-in ``[start, end)`` whose customer gave a low score. Tests register their own.
+registered source names. The satisfaction surveys register theirs at import, next to their event
+hooks (``dispatch/surveys/hooks.py``): the tickets closed in ``[start, end)`` whose customer rated
+them 1 or 2. Tests may register their own.
 """
 
 from __future__ import annotations

@@ -3,10 +3,13 @@ on the customer's pages even when no email can reach them."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from dispatch.events import service as events
 from dispatch.events.models import Event
+from dispatch.quality import sources as quality_sources
 
 
 def _on_order_event(session: Session, event: Event) -> None:
@@ -33,5 +36,12 @@ def _on_ticket_event(session: Session, event: Event) -> None:
         service.for_ticket(session, ticket=ticket)
 
 
+def _low_scored(session: Session, start: datetime, end: datetime) -> list[int]:
+    from dispatch.surveys import service
+
+    return service.low_scored_tickets(session, start, end)
+
+
 events.subscribe("order", _on_order_event)
 events.subscribe("ticket", _on_ticket_event)
+quality_sources.register(_low_scored)  # the quality review samples every low-rated ticket

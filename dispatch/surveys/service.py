@@ -254,3 +254,15 @@ def disliked_engineers(session: Session, *, customer_ids: Collection[int]) -> di
         if engineer_id is not None:
             found.setdefault(int(customer_id), set()).add(int(engineer_id))
     return found
+
+
+def low_scored_tickets(session: Session, start: datetime, end: datetime) -> list[int]:
+    """Tickets closed in ``[start, end)`` whose customer rated them ``LOW_SCORE`` or less: the quality
+    review samples every one of them (``dispatch.quality.sources``)."""
+    return list(
+        session.scalars(
+            select(Ticket.id)
+            .join(Survey, Survey.ticket_id == Ticket.id)
+            .where(Survey.score <= LOW_SCORE, Ticket.closed_at >= start, Ticket.closed_at < end)
+        )
+    )

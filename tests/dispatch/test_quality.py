@@ -149,3 +149,25 @@ def test_a_review_is_scored_by_weight_and_a_failed_critical_item_makes_it_zero(d
     assert {
         w.agent_id for w in quality.scores_by_week(session, actor=agent, until=WEEK + timedelta(days=7))
     } == {d.ids["a1"]}
+
+
+def test_a_ticket_the_customer_rated_low_is_always_in_the_sample(desk):
+    from dispatch.surveys.models import Survey, SurveySubject
+
+    session, world, d = desk
+    rated = _closed(session, world.ids["c1"], d.ids["a1"], WEEK + timedelta(days=1), 3)
+    asked = datetime.combine(WEEK, time(9), tzinfo=UTC)
+    for ticket_id, score in zip(rated, (1, 3, None), strict=True):
+        session.add(
+            Survey(
+                subject=SurveySubject.TICKET,
+                ticket_id=ticket_id,
+                customer_id=world.ids["c1"],
+                expires_at=asked + timedelta(days=30),
+                answered_at=asked if score else None,
+                score=score,
+            )
+        )
+    session.flush()
+    picked = quality.sample(session, actor=world.actors["agent"], week=WEEK, per_agent=0)
+    assert [(r.ticket_id, r.source) for r in picked] == [(rated[0], SampleSource.LOW_SCORE)]
