@@ -17,6 +17,7 @@ from dispatch.attachments.models import Attachment, AttachmentKind
 from dispatch.errors import Conflict, Invalid
 from dispatch.events import service as events
 from dispatch.events.models import Event
+from dispatch.i18n import _
 from dispatch.orders import service as orders
 from dispatch.orders.models import Order, OrderStatus
 from dispatch.visits.models import VisitNote
@@ -70,7 +71,11 @@ def add_note(
 ) -> tuple[VisitNote, bool]:
     """Record a note and parts used on a job under the device's id; returns it and whether it is new."""
     order = orders.get_or_raise(session, actor=actor, order_id=order_id)
-    require_role(actor, PLANNERS | {Role.ENGINEER}, to="record notes on jobs")
+    require_role(
+        actor,
+        PLANNERS | {Role.ENGINEER},
+        to=_("Your role (%(role)s) may not record notes on jobs (allowed: %(allowed)s)."),
+    )
     clean_parts = [
         {
             "name": str(p["name"]).strip(),
