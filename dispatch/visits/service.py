@@ -124,6 +124,16 @@ def add_note(
     return note, True
 
 
+def notes(session: Session, *, actor: Actor, order_id: int) -> list[VisitNote]:
+    """The notes and parts recorded on an order the actor may see, oldest first (from any phone)."""
+    return _notes_of(session, orders.get_or_raise(session, actor=actor, order_id=order_id))
+
+
+def _notes_of(session: Session, order: Order) -> list[VisitNote]:
+    stmt = select(VisitNote).where(VisitNote.order_id == order.id)
+    return list(session.scalars(stmt.order_by(VisitNote.created_at, VisitNote.id)))
+
+
 @dataclass
 class VisitReport:
     """What the customer and the office read about a visit."""
@@ -160,11 +170,7 @@ def report(session: Session, *, actor: Actor, order_id: int) -> VisitReport:
             result.outcome = "completed" if ev.action == "complete" else "incomplete"
             result.closing_notes = payload.get("notes") or payload.get("reason")
             result.follow_up_needed = bool(payload.get("follow_up_needed"))
-    result.notes = list(
-        session.scalars(
-            select(VisitNote).where(VisitNote.order_id == order.id).order_by(VisitNote.created_at)
-        )
-    )
+    result.notes = _notes_of(session, order)
     for attachment in attachments.for_order(session, actor=actor, order_id=order.id):
         if attachment.kind is AttachmentKind.SIGNATURE:
             result.signature = attachment  # the latest signature counts
