@@ -125,7 +125,8 @@ async function language(saved) {
 function languageSwitch() {
   if (languages.length < 2) return "";
   const current = i18n.locale();
-  return `<nav class="langs" aria-label="${esc(_("Language"))}">${languages.map((l) => l.id === current
+  const label = esc(_("Language")); // made here: the catalog's extractor does not look inside attribute quotes
+  return `<nav class="langs" aria-label="${label}">${languages.map((l) => l.id === current
     ? `<strong lang="${esc(l.tag)}">${esc(l.name)}</strong>`
     : `<button class="link" lang="${esc(l.tag)}" data-locale="${esc(l.id)}">${esc(l.name)}</button>`).join("")}</nav>`;
 }
