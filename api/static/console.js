@@ -428,7 +428,7 @@ function render() {
     li.innerHTML = `<b></b> <span class="addr"></span><span class="why"></span>`;
     li.querySelector("b").textContent = u.number;
     li.querySelector(".addr").textContent = u.address;
-    li.querySelector(".why").textContent = u.reason === "waiting" ? said(REASON, u.reason) : `${said(REASON, u.reason)}: ${u.detail}`;
+    li.querySelector(".why").textContent = u.reason === "waiting" ? said(REASON, u.reason) : _("%(reason)s: %(detail)s", { reason: said(REASON, u.reason), detail: u.detail });
     li.addEventListener("click", () => select(u.order_id));
     list.appendChild(li);
   });
