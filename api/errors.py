@@ -8,13 +8,13 @@ from typing import Any
 from flask import Flask, request
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
 from api.validation_messages import translate_errors
 from dispatch.config import ConfigError
 from dispatch.errors import DomainError
-from dispatch.i18n import _
+from dispatch.i18n import LazyText, _
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,50 @@ def _too_large(error: RequestEntityTooLarge) -> tuple[dict[str, Any], int]:
             else _("The request body is too large: send less.")
         )
     return payload(413, message), 413
+
+
+HTTP_MESSAGES: dict[int, LazyText] = {
+    400: _("The request could not be understood: check how it is written."),
+    401: _("You need to log in first (send a valid access token)."),
+    403: _("You may not do this."),
+    404: _("There is nothing at this address: check the URL."),
+    406: _("This address cannot answer in a format the client accepts."),
+    409: _("This clashes with the current state: reload and try again."),
+    410: _("This is gone and will not come back."),
+    411: _("The request needs a Content-Length header."),
+    412: _("The copy you changed is not the current one: reload it and try again."),
+    414: _("The address is too long."),
+    415: _("This kind of request body is not accepted here: send JSON."),
+    416: _("The requested range is outside what there is."),
+    422: _("The request is well formed but its content is not valid."),
+    428: _("This change needs an If-Match header with the current ETag: reload and try again."),
+    429: _("Too many requests: wait a moment and try again."),
+    431: _("The request's headers are too large."),
+    500: _("Something went wrong on our side: try again in a moment."),
+    501: _("This is not supported here."),
+    502: _("A service this one depends on did not answer properly: try again in a moment."),
+    503: _("The service is unavailable for a moment: try again shortly."),
+    504: _("A service this one depends on took too long to answer: try again in a moment."),
+}
+"""Werkzeug's own errors (an unknown address, a wrong method...) in the reader's language."""
+
+
+def http_message(error: HTTPException) -> object:
+    """What an HTTP error says: the raiser's own description, else a sentence for its status."""
+    description = error.description
+    if description and description != type(error).description:
+        return description
+    code = error.code or 500
+    if isinstance(error, MethodNotAllowed):
+        allowed = ", ".join(sorted(error.valid_methods or ()))
+        return _(
+            "This address does not accept %(method)s requests (it accepts: %(allowed)s).",
+            method=request.method,
+            allowed=allowed or "-",
+        )
+    if code in HTTP_MESSAGES:
+        return HTTP_MESSAGES[code]
+    return _("The request failed (HTTP %(code)s).", code=code)
 
 
 def init_app(app: Flask) -> None:

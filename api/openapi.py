@@ -11,6 +11,7 @@ from flask_smorest import Api as SmorestApi
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from api.errors import http_message
 from api.fields import IdConverter, id_converter_schema
 from api.validation_messages import translate_errors
 from dispatch.i18n import _
@@ -38,7 +39,9 @@ class Api(SmorestApi):  # type: ignore[misc]
             body["errors"] = translate_errors(body["errors"])
         if "message" in body:
             body["message"] = str(body["message"])
-        body.setdefault("message", error.description or body["status"])
+        if "message" not in body:
+            # Werkzeug's own sentences (404, 405...) are English: say them in the reader's language.
+            body["message"] = str(http_message(error))
         return body, code, headers
 
 

@@ -6,7 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from babel.lists import format_list
+
 from dispatch.errors import Forbidden
+from dispatch.i18n import LazyText, _, current_locale
 
 
 class Role(StrEnum):
@@ -46,9 +49,40 @@ SYSTEM = Actor(role=Role.ADMIN)
 """The actor of work the system does by itself (demo loader, queued jobs)."""
 
 
-def require_role(actor: Actor, roles: Iterable[Role], *, to: str) -> None:
-    """Raise :class:`Forbidden` unless the actor has one of ``roles``."""
+ROLE_NAMES: dict[Role, LazyText] = {
+    Role.ADMIN: _("admin"),
+    Role.DISPATCHER: _("dispatcher"),
+    Role.AGENT: _("agent"),
+    Role.ENGINEER: _("engineer"),
+    Role.CUSTOMER: _("customer"),
+}
+"""A role as people call it, in the reader's language (the role's code stays ``Role.value``)."""
+
+
+class RoleList:
+    """Roles named as a list in the reader's language when shown ("admin and dispatcher", "管理员和调度员")."""
+
+    __slots__ = ("roles",)
+
+    def __init__(self, roles: Iterable[Role]) -> None:
+        self.roles = sorted(roles)
+
+    def __str__(self) -> str:
+        names = [str(ROLE_NAMES[role]) for role in self.roles]
+        return format_list(names, locale=current_locale()) if names else "-"
+
+
+def refusal(actor: Actor, roles: Iterable[Role], sentence: LazyText) -> Forbidden:
+    """The refusal ``sentence`` (a whole one, with ``%(role)s`` and ``%(allowed)s``) filled in for ``actor``."""
+    return Forbidden(LazyText(sentence.msgid, {"role": ROLE_NAMES[actor.role], "allowed": RoleList(roles)}))
+
+
+def require_role(actor: Actor, roles: Iterable[Role], *, to: LazyText) -> None:
+    """Raise :class:`Forbidden` unless the actor has one of ``roles``.
+
+    ``to`` is the whole refusal as translators see it, e.g. ``_("Your role (%(role)s) may not plan
+    days (allowed: %(allowed)s).")``: it gets the actor's role and the allowed ones when shown.
+    """
     allowed = frozenset(roles)
     if actor.role not in allowed:
-        names = ", ".join(sorted(r.value for r in allowed))
-        raise Forbidden(f"a {actor.role.value} may not {to} (allowed: {names})")
+        raise refusal(actor, allowed, to)

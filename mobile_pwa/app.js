@@ -45,12 +45,14 @@ async function loginScreen() {
       <label for="password">${_("Password")}</label><input id="password" type="password" autocomplete="current-password" required>
       <p id="login-error" class="warn" role="alert"></p>
       <button type="submit" class="wide" style="width:100%">${_("Log in")}</button>
-    </form>`;
+    </form>
+    ${languageSwitch()}`;
+  wireLanguageSwitch();
   document.getElementById("login").addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
       const me = await store.login(document.getElementById("email").value, document.getElementById("password").value);
-      await language(me.locale);
+      await language(me.locale || (await store.meta("locale")));
       location.hash = "#/jobs";
       await store.pull();
     } catch (err) {
@@ -86,7 +88,9 @@ async function jobsScreen() {
     </a>`;
   }
   html += `<button id="logout" class="secondary" style="width:100%;margin-top:1.2rem">${_("Log out")}</button>`;
+  html += languageSwitch();
   view.innerHTML = html;
+  wireLanguageSwitch();
   document.getElementById("share").addEventListener("change", async (e) => {
     await store.meta("share-location", e.target.checked);
     pinger(statusOf);
@@ -105,12 +109,43 @@ async function logout() {
   await route();
 }
 
-// The language: the engineer's saved one, else the phone's, else the company's default.
+// The language: the engineer's saved one, else the one picked on this phone, else the phone's, else
+// the company's default.
+let languages = [];
 async function language(saved) {
   const known = await i18n.locales();
+  languages = known.available;
   await i18n.load(i18n.choose(saved, known.available, known.default));
   document.title = _("Jobs — Field Dispatch");
   document.querySelector(".bar .title").textContent = _("Jobs");
+}
+
+// The switch: each language in its own name. Logged in, the choice is saved to the engineer's account
+// (through the outbox, so offline too); before logging in it is this phone's until the login.
+function languageSwitch() {
+  if (languages.length < 2) return "";
+  const current = i18n.locale();
+  const label = esc(_("Language")); // made here: the catalog's extractor does not look inside attribute quotes
+  return `<nav class="langs" aria-label="${label}">${languages.map((l) => l.id === current
+    ? `<strong lang="${esc(l.tag)}">${esc(l.name)}</strong>`
+    : `<button class="link" lang="${esc(l.tag)}" data-locale="${esc(l.id)}">${esc(l.name)}</button>`).join("")}</nav>`;
+}
+
+function wireLanguageSwitch() {
+  for (const button of view.querySelectorAll(".langs [data-locale]")) {
+    button.onclick = async () => {
+      const chosen = button.dataset.locale;
+      const user = await store.meta("user");
+      await store.meta("locale", chosen);
+      if (user && (await store.meta("access"))) {
+        await store.meta("user", { ...user, locale: chosen });
+        await store.queue(null, [{ kind: "setting", method: "PATCH", path: "/auth/me", body: JSON.stringify({ locale: chosen }), label: "language" }]);
+      }
+      await language(chosen);
+      shownKey = "";
+      await route();
+    };
+  }
 }
 
 // --- Routing and start-up --------------------------------------------------------------------
@@ -166,6 +201,6 @@ document.addEventListener("visibilitychange", () => { if (!document.hidden) stor
 setInterval(() => store.kick(), 30000);
 
 if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js", { scope: "/app/" });
-await language((await store.meta("user") || {}).locale);
+await language((await store.meta("user") || {}).locale || (await store.meta("locale")));
 await route();
 if (await store.meta("access")) { await store.pull(); store.kick(); }

@@ -145,30 +145,40 @@ export async function pull() {
     await tx.store.put({ ...(mine || {}), ...order, local: null, conflict: null });
   }
   await tx.done;
-  await pullAttachments(orders.filter((o) => EVIDENCE.has(o.status)));
+  await pullEvidence(orders.filter((o) => EVIDENCE.has(o.status)));
   changed();
 }
 
 const EVIDENCE = new Set(["on_site", "completed", "incomplete"]);
 
-// The photos and signature the server has for these jobs (taken on another phone, or on this one
-// before it was wiped), merged with the ones this phone has not sent yet.
-async function pullAttachments(orders) {
+// The photos, signature and notes the server has for these jobs (made on another phone, or on this
+// one before it was wiped), merged with the ones this phone has not sent yet.
+async function pullEvidence(orders) {
   for (const order of orders) {
-    let response;
-    try { response = await api(`/orders/${order.id}/attachments`); } catch { return; }
-    if (!response || !response.ok) continue;
-    const server = (await response.json()).map((a) => ({ id: a.id, kind: a.kind, signer: a.signer_name || null }));
+    let attachments, notes;
+    try {
+      [attachments, notes] = await Promise.all([api(`/orders/${order.id}/attachments`), api(`/orders/${order.id}/notes`)]);
+    } catch { return; }
+    const taken = attachments && attachments.ok
+      ? (await attachments.json()).map((a) => ({ id: a.id, kind: a.kind, signer: a.signer_name || null })) : null;
+    const written = notes && notes.ok
+      ? (await notes.json()).map((n) => ({ id: n.id, text: n.text, parts: n.parts || [] })) : null;
     const db = await dbp;
     const tx = db.transaction("jobs", "readwrite");
     const mine = await tx.store.get(order.id);
     if (mine) {
-      const known = new Set(server.map((t) => t.id));
-      mine.taken = [...server, ...(mine.taken || []).filter((t) => !known.has(t.id))];
+      if (taken) mine.taken = mergeById(taken, mine.taken);
+      if (written) mine.notes = mergeById(written, mine.notes);
       await tx.store.put(mine);
     }
     await tx.done;
   }
+}
+
+// The server's items first, then this phone's own not yet on the server (matched by their ids).
+function mergeById(server, local) {
+  const known = new Set(server.map((item) => item.id));
+  return [...server, ...(local || []).filter((item) => !known.has(item.id))];
 }
 
 // --- Flushing the outbox ---------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from optimizer.insertion import InsertionOption, insertion_options
 from optimizer.model import Break, Engineer, Location, Priority, Problem, SolveOptions, Visit
+from optimizer.notes import Note
 from optimizer.plan import BreakSlot, Move, Plan, Reason, Route, SolveStats, Stop, Unassigned
 from optimizer.replan import reoptimize
 from optimizer.solver import ProgressHook, evaluate, release_workers, solve
@@ -22,6 +23,7 @@ __all__ = [
     "InsertionOption",
     "Location",
     "Move",
+    "Note",
     "OsrmTravel",
     "Plan",
     "Priority",

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from optimizer.notes import Note
+
 if TYPE_CHECKING:
     from optimizer.prepared import Prepared
 
@@ -18,27 +20,27 @@ def clock(seconds: int) -> str:
     return f"{text}+{days}d" if days else text
 
 
-def explain_stop(prep: Prepared, engineer: int, route: Sequence[int], position: int) -> str:
-    """One sentence on why this visit sits with this engineer at this point of the route."""
+def explain_stop(prep: Prepared, engineer: int, route: Sequence[int], position: int) -> tuple[Note, ...]:
+    """Why this visit sits with this engineer at this point of the route (see :mod:`optimizer.notes`)."""
     problem = prep.problem
     k = route[position]
     visit = problem.visits[k]
     eng = problem.engineers[engineer]
     if visit.is_fixed:
-        return "already started or done: kept as recorded"
+        return (Note.of("fixed"),)
     if visit.pinned_engineer == eng.id:
-        return "pinned to this engineer by the dispatcher"
-    parts: list[str] = []
+        return (Note.of("pinned"),)
+    parts: list[Note] = []
     if eng.id in visit.avoid_engineers:
-        parts.append("the customer rated this engineer 1-2 before; no other engineer fitted")
+        parts.append(Note.of("avoided_but_only_one"))
     elif visit.avoid_engineers:
-        parts.append("kept away from an engineer the customer rated 1-2")
+        parts.append(Note.of("kept_away"))
     if visit.previous_engineer == eng.id:
-        parts.append("kept on the published route")
+        parts.append(Note.of("kept"))
     n_ok, n_all = len(prep.allowed[k]), len(problem.engineers)
     if visit.required_skills:
         skills = ", ".join(sorted(visit.required_skills))
-        parts.append(f"{n_ok} of {n_all} engineers can do it ({skills})")
+        parts.append(Note.of("qualified_share", qualified=n_ok, engineers=n_all, skills=skills))
     here = prep.visit_loc[k]
     prev = prep.start_loc[engineer] if position == 0 else prep.visit_loc[route[position - 1]]
     if position + 1 < len(route):
@@ -47,8 +49,8 @@ def explain_stop(prep: Prepared, engineer: int, route: Sequence[int], position: 
         nxt = prep.end_loc[engineer]
     leg = int(prep.dist[prev, here])
     detour = leg + (int(prep.dist[here, nxt]) - int(prep.dist[prev, nxt]) if nxt is not None else 0)
-    where = "from the start" if position == 0 else "from the previous stop"
-    parts.append(f"{leg / 1000:.1f} km {where}, adds {max(0, detour) / 1000:.1f} km to the route")
+    where = "leg_from_start" if position == 0 else "leg_from_previous"
+    parts.append(Note.of(where, leg_km=f"{leg / 1000:.1f}", detour_km=f"{max(0, detour) / 1000:.1f}"))
     # Is any other allowed engineer's start closer? Then clustering, not proximity, decided.
     nearest = None
     if prep.allowed[k]:
@@ -56,8 +58,8 @@ def explain_stop(prep: Prepared, engineer: int, route: Sequence[int], position: 
         starts = np.asarray(prep.start_loc, dtype=np.int64)[ok]
         nearest = int(ok[int(np.argmin(prep.dist[starts, here]))])  # first of the nearest, as min()
     if nearest == engineer:
-        parts.append("nearest qualified engineer")
+        parts.append(Note.of("nearest"))
     if visit.windows:
         a, b = visit.windows[0] if len(visit.windows) == 1 else min(visit.windows)
-        parts.append(f"window {clock(a)}-{clock(b)}")
-    return "; ".join(parts)
+        parts.append(Note.of("window", start=clock(a), end=clock(b)))
+    return tuple(parts)

@@ -6,6 +6,8 @@ import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from optimizer.notes import Note
+
 
 class Reason(enum.StrEnum):
     """Why a visit is not in the plan."""
@@ -30,6 +32,8 @@ class Stop:
     travel_distance: int
     why: str = ""
     fixed: bool = False
+    notes: tuple[Note, ...] = ()
+    """``why`` as data (codes and values), for wording in the reader's language."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,8 @@ class Unassigned:
     visit_id: str
     reason: Reason
     detail: str = ""
+    note: Note | None = None
+    """``detail`` as data (a code and values), for wording in the reader's language."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from optimizer.feasibility import INF, schedule_route, start_in, windows_of
 from optimizer.model import Break, Engineer, Visit
+from optimizer.notes import Note
 from optimizer.plan import Reason
 
 IntArray = npt.NDArray[np.int64]
@@ -122,7 +123,7 @@ def visit_reason(
     visit: Visit,
     travel_to: Sequence[int] | IntArray,
     travel_back: Sequence[int] | IntArray,
-) -> tuple[list[int], Reason | None, str]:
+) -> tuple[list[int], Reason | None, Note | None]:
     """Engineers (by index) who could do ``visit`` alone on their route, else why nobody can.
 
     ``travel_to[e]``/``travel_back[e]``: seconds from engineer e's start to the visit and from
@@ -134,10 +135,15 @@ def visit_reason(
     skilled, sized = fleet.qualified(visit)
     if not skilled:
         missing = ", ".join(sorted(visit.required_skills)) or "-"
-        who = f"pinned engineer {restrict}" if restrict else "no engineer"
-        return [], Reason.NO_SKILLED_ENGINEER, f"{who} has the skills ({missing})"
+        if restrict:
+            return (
+                [],
+                Reason.NO_SKILLED_ENGINEER,
+                Note.of("pinned_engineer_unskilled", engineer=restrict, skills=missing),
+            )
+        return [], Reason.NO_SKILLED_ENGINEER, Note.of("no_skilled_engineer", skills=missing)
     if not sized:
-        return [], Reason.OVER_CAPACITY, f"demand {visit.demand} exceeds every capacity"
+        return [], Reason.OVER_CAPACITY, Note.of("over_capacity", demand=visit.demand)
     to = np.asarray(travel_to, dtype=np.int64)
     back = np.asarray(travel_back, dtype=np.int64)
     ok = np.zeros(len(crew), dtype=bool)
@@ -154,15 +160,11 @@ def visit_reason(
             ok[k] = schedule_route(e, [visit], legs, compact=False) is not None
     allowed = [k for k in sized if ok[k]]
     if allowed:
-        return allowed, None, ""
+        return allowed, None, None
     wins = windows_of(visit)
     reachable = any(
         (st := start_in(crew[k].ready_at + int(to[k]), wins)) < INF and st <= crew[k].shift_end for k in sized
     )
     if not reachable:
-        return [], Reason.WINDOW_UNREACHABLE, "no skilled engineer can arrive within its window"
-    return (
-        [],
-        Reason.SHIFT_TOO_SHORT,
-        "no skilled engineer can fit it and still end the shift in time",
-    )
+        return [], Reason.WINDOW_UNREACHABLE, Note.of("window_unreachable")
+    return [], Reason.SHIFT_TOO_SHORT, Note.of("shift_too_short")

@@ -16,6 +16,7 @@ import numpy as np
 from optimizer.arrays import RoutingInput
 from optimizer.feasibility import Schedule, schedule_route, windows_of
 from optimizer.model import Location, Priority, Problem
+from optimizer.notes import english
 from optimizer.plan import Unassigned
 from optimizer.precheck import Fleet, visit_reason
 from optimizer.travel import IntMatrix
@@ -72,10 +73,10 @@ def prepare(problem: Problem) -> Prepared:
     for k, v in enumerate(problem.visits):
         to = tm.durations[starts, visit_loc[k]]
         back = np.where(open_end, 0, tm.durations[visit_loc[k], ends])
-        ok, reason, detail = visit_reason(fleet, v, to, back)
+        ok, reason, note = visit_reason(fleet, v, to, back)
         allowed.append(ok)
         if reason is not None:
-            rejected[k] = Unassigned(v.id, reason, detail)
+            rejected[k] = Unassigned(v.id, reason, english(note), note)
     return Prepared(problem, tm.distances, tm.durations, visit_loc, start_loc, end_loc, allowed, rejected)
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from optimizer.feasibility import closing
 from optimizer.model import Engineer, Location, Problem, Visit
+from optimizer.notes import Note, english
 from optimizer.plan import BreakSlot, Move, Plan, Route, Stop
 from optimizer.solver import ProgressHook, solve
 
@@ -134,6 +135,9 @@ def _restart(
     )
 
 
+FIXED = Note.of("fixed")
+
+
 def _kept_stop(v: Visit, route: Route | None) -> Stop:
     """A stop for work already started or done, copied from the record."""
     assert v.fixed_start is not None
@@ -146,6 +150,7 @@ def _kept_stop(v: Visit, route: Route | None) -> Stop:
         departure=v.fixed_start + v.service_duration,
         travel_time=old.travel_time if old else 0,
         travel_distance=old.travel_distance if old else 0,
-        why="already started or done: kept as recorded",
+        why=english(FIXED),
         fixed=True,
+        notes=(FIXED,),
     )

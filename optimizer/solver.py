@@ -12,6 +12,7 @@ from optimizer.baseline import greedy_routes
 from optimizer.decompose import part_size_for, solve_large
 from optimizer.explain import explain_stop
 from optimizer.model import Problem
+from optimizer.notes import ENGLISH, Note, english
 from optimizer.plan import BreakSlot, Plan, Reason, Route, SolveStats, Stop, Unassigned
 from optimizer.prepared import (
     FIXED_PENALTY,
@@ -451,10 +452,8 @@ def _warm_start(
     return [[pos[v] for v in initial.get(e.id, ()) if v in pos] for e in problem.engineers]
 
 
-NO_ROOM = (
-    "no room: no qualified engineer's route can take it in its window, "
-    "even after moving up to two planned visits elsewhere"
-)
+NO_ROOM = ENGLISH["no_room"]
+TIMING = Note.of("route_timing")
 
 
 def build_plan(
@@ -472,14 +471,12 @@ def build_plan(
         route, dropped = timed_route(prep, e_idx, seq)
         out.append(route)
         for k in dropped:
-            unassigned[k] = Unassigned(
-                problem.visits[k].id, Reason.DROPPED, "did not fit this route's timing"
-            )
+            unassigned[k] = Unassigned(problem.visits[k].id, Reason.DROPPED, english(TIMING), TIMING)
     served = {s.visit_id for r in out for s in r.stops}
     for k, v in enumerate(problem.visits):
         if v.id not in served and k not in unassigned:
-            detail = NO_ROOM if tried and k in tried else "left out: no route had room at an acceptable cost"
-            unassigned[k] = Unassigned(v.id, Reason.DROPPED, detail)
+            note = Note.of("no_room" if tried and k in tried else "too_costly")
+            unassigned[k] = Unassigned(v.id, Reason.DROPPED, english(note), note)
     ordered = tuple(unassigned[k] for k in sorted(unassigned))
     return Plan(routes=tuple(out), unassigned=ordered, stats=stats)
 
@@ -491,6 +488,7 @@ def timed_route(prep: Prepared, e_idx: int, seq: list[int]) -> tuple[Route, list
     timing = schedule(prep, e_idx, seq)
     assert timing is not None  # fit_route keeps only what fits
     durs, dists = prep.legs(e_idx, seq)
+    notes = [explain_stop(prep, e_idx, seq, i) for i in range(len(seq))]
     stops = tuple(
         Stop(
             visit_id=visits[k].id,
@@ -500,7 +498,8 @@ def timed_route(prep: Prepared, e_idx: int, seq: list[int]) -> tuple[Route, list
             departure=t.departure,
             travel_time=durs[i],
             travel_distance=dists[i],
-            why=explain_stop(prep, e_idx, seq, i),
+            why=english(notes[i]),
+            notes=notes[i],
             fixed=visits[k].is_fixed,
         )
         for i, (k, t) in enumerate(zip(seq, timing.stops, strict=True))

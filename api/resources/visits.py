@@ -77,6 +77,17 @@ class NoteById(View):
         return note, 201 if created else 200
 
 
+@blp.route("/orders/<id:order_id>/notes")
+class Notes(View):
+    """Every note of a job."""
+
+    @blp.response(200, NoteOut(many=True))
+    @blp.alt_response(404, schema=ErrorSchema, description="No such order, or not yours")
+    def get(self, order_id: int) -> list[VisitNote]:
+        """The notes and parts recorded on a job, oldest first, whichever phone wrote them."""
+        return visits.notes(database.session(), actor=actor(), order_id=order_id)
+
+
 class ReportSchema(Schema):
     """The visit report: what was done, with the photos and the customer's signature."""
 

@@ -95,11 +95,31 @@ async function start() {
   const me = await api("GET", "/auth/me");
   if (!me.ok) { logout(); return; }
   if (!["admin", "dispatcher"].includes(me.data.role)) { logout(_("The console is for dispatchers.")); return; }
+  if (followSavedLanguage(me.data.locale)) return;
   $("who").textContent = `${me.data.full_name} · ${said(ROLE, me.data.role)}`;
   $("login").hidden = true; $("app").hidden = false; $("logout").hidden = false;
   setupMap();
   await loadDay();
 }
+
+/* ---- the language: the dispatcher's saved one wins over this browser's; the switch saves it ---- */
+function followSavedLanguage(saved) {
+  const shown = document.documentElement.dataset.locale;
+  if (!saved || saved === shown || sessionStorage.getItem("console.followed") === saved) return false;
+  sessionStorage.setItem("console.followed", saved); /* once: a browser refusing the cookie cannot loop */
+  location.href = `/i18n/switch/${encodeURIComponent(saved)}?next=/console`;
+  return true;
+}
+
+document.querySelectorAll(".langs a[data-locale]").forEach((link) => link.addEventListener("click", async (ev) => {
+  if (!state.token) return; /* not logged in: the link sets this browser's language only */
+  ev.preventDefault();
+  try {
+    await api("PATCH", "/auth/me", { locale: link.dataset.locale });
+  } catch { /* the session ended: the link still switches this browser */ }
+  sessionStorage.setItem("console.followed", link.dataset.locale);
+  location.href = link.href;
+}));
 
 /* ---- the day ---- */
 $("day").addEventListener("change", loadDay);
@@ -417,7 +437,7 @@ function render() {
     li.innerHTML = `<b></b> <span class="addr"></span><span class="why"></span>`;
     li.querySelector("b").textContent = u.number;
     li.querySelector(".addr").textContent = u.address;
-    li.querySelector(".why").textContent = u.reason === "waiting" ? said(REASON, u.reason) : `${said(REASON, u.reason)}: ${u.detail}`;
+    li.querySelector(".why").textContent = u.reason === "waiting" ? said(REASON, u.reason) : _("%(reason)s: %(detail)s", { reason: said(REASON, u.reason), detail: u.detail });
     li.addEventListener("click", () => select(u.order_id));
     list.appendChild(li);
   });

@@ -43,7 +43,11 @@ def upload(
     bytes is a 409. Only the job's engineer and planners may attach, and only while on site.
     """
     order = orders.get_or_raise(session, actor=actor, order_id=order_id)
-    require_role(actor, FIELD_ROLES, to="attach photos or signatures")
+    require_role(
+        actor,
+        FIELD_ROLES,
+        to=_("Your role (%(role)s) may not attach photos or signatures (allowed: %(allowed)s)."),
+    )
     digest = digest_of(data)
     existing = session.get(Attachment, attachment_id)
     if existing is not None:

@@ -24,6 +24,7 @@ from dispatch.booking.slots import Policy, Slot, candidate_windows, check, check
 from dispatch.catalog.models import ServiceType
 from dispatch.db import utcnow
 from dispatch.errors import Conflict, Invalid
+from dispatch.i18n import _
 from dispatch.notifications import visits as notifications
 from dispatch.orders import actions
 from dispatch.orders import service as orders
@@ -87,7 +88,11 @@ def find_slots(
     leave_out: int | None = None,
 ) -> list[Slot]:
     """The windows on ``day`` the live plan can still keep for this service at this place, ranked."""
-    require_role(actor, STAFF | {Role.CUSTOMER}, to="look for booking slots")
+    require_role(
+        actor,
+        STAFF | {Role.CUSTOMER},
+        to=_("Your role (%(role)s) may not look for booking slots (allowed: %(allowed)s)."),
+    )
     return find(
         session,
         service_type=service_type_or_raise(session, service_type_id),
@@ -196,7 +201,11 @@ def book(
     now: datetime | None = None,
 ) -> tuple[Order, TrackingLink]:
     """Book a visit in an offered window and put it on the route that keeps the promise (or 409)."""
-    require_role(actor, STAFF | {Role.CUSTOMER}, to="book visits")
+    require_role(
+        actor,
+        STAFF | {Role.CUSTOMER},
+        to=_("Your role (%(role)s) may not book visits (allowed: %(allowed)s)."),
+    )
     now = now or utcnow()
     stype = service_type_or_raise(session, service_type_id)
     site = _site_for(
@@ -246,7 +255,11 @@ def book(
 
 def booking_of(session: Session, *, actor: Actor, order_id: int) -> Order:
     """A booking the actor may change (staff: any; customers: their own; others: 403)."""
-    require_role(actor, STAFF | {Role.CUSTOMER}, to="change bookings")
+    require_role(
+        actor,
+        STAFF | {Role.CUSTOMER},
+        to=_("Your role (%(role)s) may not change bookings (allowed: %(allowed)s)."),
+    )
     return orders.get_or_raise(session, actor=actor, order_id=order_id)
 
 

@@ -46,7 +46,9 @@ def _changed(session: Session, calendar: BusinessCalendar) -> None:
 
 def get(session: Session, *, actor: Actor, calendar_id: int) -> BusinessCalendar | None:
     """The calendar (staff read calendars), or None."""
-    require_role(actor, STAFF, to="read business calendars")
+    require_role(
+        actor, STAFF, to=_("Your role (%(role)s) may not read business calendars (allowed: %(allowed)s).")
+    )
     return session.get(BusinessCalendar, calendar_id)
 
 
@@ -66,7 +68,9 @@ def check_version(calendar: BusinessCalendar, expected: int | None) -> None:
 
 def list_calendars(session: Session, *, actor: Actor) -> list[BusinessCalendar]:
     """Every calendar, by name."""
-    require_role(actor, STAFF, to="read business calendars")
+    require_role(
+        actor, STAFF, to=_("Your role (%(role)s) may not read business calendars (allowed: %(allowed)s).")
+    )
     return list(session.scalars(select(BusinessCalendar).order_by(BusinessCalendar.name)))
 
 
@@ -112,7 +116,9 @@ def create(
     description: str = "",
 ) -> BusinessCalendar:
     """Add a calendar (admins)."""
-    require_role(actor, ADMINS, to="manage business calendars")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage business calendars (allowed: %(allowed)s).")
+    )
     calendar = BusinessCalendar(
         name=_name_free(session, name, None),
         time_zone=check_time_zone(time_zone),
@@ -141,7 +147,9 @@ def update(
     changes: Mapping[str, Any],
 ) -> BusinessCalendar:
     """Change a calendar's name, time zone, weekly hours or description (admins); open clocks follow."""
-    require_role(actor, ADMINS, to="manage business calendars")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage business calendars (allowed: %(allowed)s).")
+    )
     calendar = get_or_raise(session, actor=actor, calendar_id=calendar_id)
     check_version(calendar, expected_version)
     with events.recording(session, actor=actor, entity=calendar, entity_type="business_calendar", view=_VIEW):
@@ -159,7 +167,9 @@ def update(
 
 def delete(session: Session, *, actor: Actor, calendar_id: int, expected_version: int | None) -> None:
     """Remove a calendar no SLA policy and no running clock counts in (admins)."""
-    require_role(actor, ADMINS, to="manage business calendars")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage business calendars (allowed: %(allowed)s).")
+    )
     calendar = get_or_raise(session, actor=actor, calendar_id=calendar_id)
     check_version(calendar, expected_version)
     for check in _in_use_checks:
@@ -238,7 +248,9 @@ def set_day(
     name: str = "",
 ) -> CalendarDay:
     """Make a date a holiday (no intervals) or give it other hours, e.g. a weekend make-up day (admins)."""
-    require_role(actor, ADMINS, to="manage business calendars")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage business calendars (allowed: %(allowed)s).")
+    )
     calendar = get_or_raise(session, actor=actor, calendar_id=calendar_id)
     check_version(calendar, expected_version)
     _check_day(day)
@@ -271,7 +283,9 @@ def delete_day(
     session: Session, *, actor: Actor, calendar_id: int, expected_version: int | None, day: date
 ) -> None:
     """Give a date back its weekday's hours (admins)."""
-    require_role(actor, ADMINS, to="manage business calendars")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage business calendars (allowed: %(allowed)s).")
+    )
     calendar = get_or_raise(session, actor=actor, calendar_id=calendar_id)
     check_version(calendar, expected_version)
     row = session.get(CalendarDay, (calendar.id, day))
@@ -332,7 +346,9 @@ def seed_days(
     Seeding again replaces what the same source seeded in those years; days an admin set by hand
     are kept. Make-up working days get the calendar's usual weekday hours.
     """
-    require_role(actor, ADMINS, to="manage business calendars")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage business calendars (allowed: %(allowed)s).")
+    )
     calendar = get_or_raise(session, actor=actor, calendar_id=calendar_id)
     check_version(calendar, expected_version)
     if not (FIRST_YEAR <= from_year <= to_year <= LAST_YEAR) or to_year - from_year >= MAX_SEED_YEARS:

@@ -12,6 +12,7 @@ from dispatch.access import PLANNERS, Actor, require_role
 from dispatch.catalog.models import ServiceType, Skill
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.events import service as events
+from dispatch.i18n import _
 from dispatch.listing import Page, Sort, paginate
 
 _TYPE_AUDITED = (
@@ -69,7 +70,7 @@ def _code_free(session: Session, stmt: Select[Any], code: str, what: str) -> Non
 
 def create_skill(session: Session, *, actor: Actor, code: str, name: str) -> Skill:
     """Add a skill."""
-    require_role(actor, PLANNERS, to="manage skills")
+    require_role(actor, PLANNERS, to=_("Your role (%(role)s) may not manage skills (allowed: %(allowed)s)."))
     _code_free(session, select(Skill.id).where(Skill.code == code), code, "skill")
     skill = Skill(code=code, name=name)
     session.add(skill)
@@ -87,7 +88,7 @@ def create_skill(session: Session, *, actor: Actor, code: str, name: str) -> Ski
 
 def update_skill(session: Session, *, actor: Actor, skill_id: int, changes: Mapping[str, Any]) -> Skill:
     """Rename a skill (its code is its identity and stays)."""
-    require_role(actor, PLANNERS, to="manage skills")
+    require_role(actor, PLANNERS, to=_("Your role (%(role)s) may not manage skills (allowed: %(allowed)s)."))
     skill = get_skill_or_raise(session, skill_id=skill_id)
     with events.recording(session, actor=actor, entity=skill, entity_type="skill", view=_SKILL_VIEW):
         if "name" in changes:
@@ -147,7 +148,9 @@ def create_type(
     active: bool = True,
 ) -> ServiceType:
     """Add a service type customers can book."""
-    require_role(actor, PLANNERS, to="manage service types")
+    require_role(
+        actor, PLANNERS, to=_("Your role (%(role)s) may not manage service types (allowed: %(allowed)s).")
+    )
     _code_free(session, select(ServiceType.id).where(ServiceType.code == code), code, "service type")
     stype = ServiceType(
         code=code,
@@ -177,7 +180,9 @@ def update_type(
     session: Session, *, actor: Actor, service_type_id: int, changes: Mapping[str, Any]
 ) -> ServiceType:
     """Change a service type; orders already booked keep their own duration and skills."""
-    require_role(actor, PLANNERS, to="manage service types")
+    require_role(
+        actor, PLANNERS, to=_("Your role (%(role)s) may not manage service types (allowed: %(allowed)s).")
+    )
     stype = get_type_or_raise(session, service_type_id=service_type_id)
     with events.recording(session, actor=actor, entity=stype, entity_type="service_type", view=_TYPE_VIEW):
         for name in _TYPE_AUDITED[1:]:

@@ -21,7 +21,11 @@ _VIEW = events.fields("parent_id", "name", "active")
 
 def get_or_raise(session: Session, *, actor: Actor, cause_id: int) -> RootCause:
     """A root cause (staff read the tree), or :class:`NotFound`."""
-    require_role(actor, STAFF, to="read the root causes of complaints")
+    require_role(
+        actor,
+        STAFF,
+        to=_("Your role (%(role)s) may not read the root causes of complaints (allowed: %(allowed)s)."),
+    )
     cause = session.get(RootCause, cause_id)
     if cause is None:
         raise NotFound(_("root cause %(id)s not found", id=cause_id))
@@ -30,7 +34,11 @@ def get_or_raise(session: Session, *, actor: Actor, cause_id: int) -> RootCause:
 
 def list_causes(session: Session, *, actor: Actor, include_inactive: bool = False) -> list[RootCause]:
     """The whole tree, parents before children, by name."""
-    require_role(actor, STAFF, to="read the root causes of complaints")
+    require_role(
+        actor,
+        STAFF,
+        to=_("Your role (%(role)s) may not read the root causes of complaints (allowed: %(allowed)s)."),
+    )
     stmt = select(RootCause).order_by(RootCause.name, RootCause.id)
     if not include_inactive:
         stmt = stmt.where(RootCause.active.is_(True))
@@ -68,7 +76,11 @@ def create(
     session: Session, *, actor: Actor, name: str, parent_id: int | None = None, active: bool = True
 ) -> RootCause:
     """Add a root cause under ``parent_id`` (admins)."""
-    require_role(actor, {Role.ADMIN}, to="edit the root causes of complaints")
+    require_role(
+        actor,
+        {Role.ADMIN},
+        to=_("Your role (%(role)s) may not edit the root causes of complaints (allowed: %(allowed)s)."),
+    )
     trees.check_parent(session, RootCause, category_id=None, parent_id=parent_id, max_depth=MAX_DEPTH)
     cause = RootCause(name=_name_free(session, name, parent_id, None), parent_id=parent_id, active=active)
     session.add(cause)
@@ -86,7 +98,11 @@ def create(
 
 def update(session: Session, *, actor: Actor, cause_id: int, changes: Mapping[str, Any]) -> RootCause:
     """Rename, move or retire a root cause (admins)."""
-    require_role(actor, {Role.ADMIN}, to="edit the root causes of complaints")
+    require_role(
+        actor,
+        {Role.ADMIN},
+        to=_("Your role (%(role)s) may not edit the root causes of complaints (allowed: %(allowed)s)."),
+    )
     cause = get_or_raise(session, actor=actor, cause_id=cause_id)
     parent_id = changes.get("parent_id", cause.parent_id)
     if "parent_id" in changes:
@@ -102,7 +118,11 @@ def update(session: Session, *, actor: Actor, cause_id: int, changes: Mapping[st
 
 def delete(session: Session, *, actor: Actor, cause_id: int) -> None:
     """Remove a root cause no complaint and no sub-cause uses (retire it with ``active: false`` otherwise)."""
-    require_role(actor, {Role.ADMIN}, to="edit the root causes of complaints")
+    require_role(
+        actor,
+        {Role.ADMIN},
+        to=_("Your role (%(role)s) may not edit the root causes of complaints (allowed: %(allowed)s)."),
+    )
     cause = get_or_raise(session, actor=actor, cause_id=cause_id)
     if session.scalar(select(RootCause.id).where(RootCause.parent_id == cause.id).limit(1)):
         raise Conflict(

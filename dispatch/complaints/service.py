@@ -73,7 +73,7 @@ class Breach:
 
 
 def _check_ticket(session: Session, actor: Actor, ticket_id: int) -> Ticket:
-    require_role(actor, STAFF, to="work complaints")
+    require_role(actor, STAFF, to=_("Your role (%(role)s) may not work complaints (allowed: %(allowed)s)."))
     ticket = tickets.get_or_raise(session, actor=actor, ticket_id=ticket_id)
     if ticket.kind is not TicketKind.COMPLAINT:
         raise Conflict(
@@ -381,7 +381,7 @@ def list_complaints(
     limit: int = 50,
 ) -> list[Complaint]:
     """Complaint records newest first (keyset on the ticket id); ``repeat=true`` lists the flagged ones."""
-    require_role(actor, STAFF, to="work complaints")
+    require_role(actor, STAFF, to=_("Your role (%(role)s) may not work complaints (allowed: %(allowed)s)."))
     stmt = visible_filter(select(Complaint))
     if repeat is not None:
         stmt = stmt.where(Complaint.repeat_of_id.is_not(None) if repeat else Complaint.repeat_of_id.is_(None))

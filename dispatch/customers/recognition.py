@@ -73,7 +73,11 @@ def recognise(
     session: Session, *, actor: Actor, sender: Sender, channel: str, phone_region: str = "GB"
 ) -> Recognition:
     """Find the customer a sender is, by external id, then email, then phone; or record a new one for review."""
-    require_role(actor, STAFF, to="look customers up by who wrote")
+    require_role(
+        actor,
+        STAFF,
+        to=_("Your role (%(role)s) may not look customers up by who wrote (allowed: %(allowed)s)."),
+    )
     email = _clean_email(sender.email)
     phone = (sender.phone or "").strip() or None
     external_id = (sender.external_id or "").strip() or None
@@ -184,7 +188,9 @@ def review_queue(
     session: Session, *, actor: Actor, page: int = 1, page_size: int = 50
 ) -> Page[CustomerContact]:
     """Contacts made for senders nobody was matched to, oldest first, for an agent to link or confirm."""
-    require_role(actor, STAFF, to="review new contacts")
+    require_role(
+        actor, STAFF, to=_("Your role (%(role)s) may not review new contacts (allowed: %(allowed)s).")
+    )
     stmt = select(CustomerContact).where(CustomerContact.needs_review.is_(True)).order_by(CustomerContact.id)
     return paginate(session, stmt, page=page, page_size=page_size)
 
@@ -203,7 +209,9 @@ def _contact_for_review(session: Session, contact_id: int) -> CustomerContact:
 
 def confirm_new(session: Session, *, actor: Actor, contact_id: int) -> CustomerContact:
     """The sender really is a new customer: clear the review flag."""
-    require_role(actor, STAFF, to="review new contacts")
+    require_role(
+        actor, STAFF, to=_("Your role (%(role)s) may not review new contacts (allowed: %(allowed)s).")
+    )
     contact = _contact_for_review(session, contact_id)
     contact.needs_review = False
     session.flush()
@@ -228,7 +236,9 @@ def link_to(session: Session, *, actor: Actor, contact_id: int, customer_id: int
     from dispatch.tickets.models import Ticket
     from dispatch.users.models import User
 
-    require_role(actor, STAFF, to="review new contacts")
+    require_role(
+        actor, STAFF, to=_("Your role (%(role)s) may not review new contacts (allowed: %(allowed)s).")
+    )
     contact = _contact_for_review(session, contact_id)
     target = get_or_raise(session, actor=actor, customer_id=customer_id)
     provisional = contact.customer

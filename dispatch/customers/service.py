@@ -12,6 +12,7 @@ from dispatch.access import STAFF, Actor, Role, require_role
 from dispatch.customers.models import Customer, CustomerContact, CustomerTier
 from dispatch.errors import Conflict, Forbidden, NotFound
 from dispatch.events import service as events
+from dispatch.i18n import _
 from dispatch.listing import Page, Sort, paginate
 from dispatch.orders.models import Order
 
@@ -144,7 +145,7 @@ def create(
     contacts: Sequence[Mapping[str, Any]] = (),
 ) -> Customer:
     """Record a new customer (staff only)."""
-    require_role(actor, STAFF, to="create customers")
+    require_role(actor, STAFF, to=_("Your role (%(role)s) may not create customers (allowed: %(allowed)s)."))
     email = email.strip().lower() if email else None
     _check_identifiers_free(session, email=email, external_id=external_id, customer_id=None)
     customer = Customer(
@@ -172,10 +173,10 @@ def create(
 def update(session: Session, *, actor: Actor, customer_id: int, changes: Mapping[str, Any]) -> Customer:
     """Change a customer; customers may edit their own contact details but not their tier."""
     if actor.role is Role.ENGINEER:
-        raise Forbidden("an engineer may not change customers")
+        raise Forbidden(_("An engineer may not change customers."))
     customer = get_or_raise(session, actor=actor, customer_id=customer_id)
     if actor.role is Role.CUSTOMER and ({"tier", "external_id", "notes"} & set(changes)):
-        raise Forbidden("a customer may not change their tier, external id or internal notes")
+        raise Forbidden(_("A customer may not change their tier, external id or internal notes."))
     email = changes.get("email", customer.email)
     email = email.strip().lower() if email else None
     _check_identifiers_free(

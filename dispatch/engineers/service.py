@@ -14,6 +14,7 @@ from dispatch.catalog.service import skills_by_code
 from dispatch.engineers.models import Engineer, Team
 from dispatch.errors import Conflict, Forbidden, Invalid, NotFound
 from dispatch.events import service as events
+from dispatch.i18n import _
 from dispatch.listing import Page, Sort, paginate
 from dispatch.sites.service import check_time_zone
 
@@ -33,14 +34,14 @@ _TEAM_VIEW = events.fields(*_TEAM_AUDITED)
 _ENGINEER_VIEW = events.fields(*_ENGINEER_AUDITED, skills=True)
 
 
-def _staff_or_engineer(actor: Actor, what: str) -> None:
+def _staff_or_engineer(actor: Actor) -> None:
     if actor.role is Role.CUSTOMER:
-        raise Forbidden(f"a customer may not read {what}")
+        raise Forbidden(_("A customer may not read teams."))
 
 
 def get_team_or_raise(session: Session, *, actor: Actor, team_id: int) -> Team:
     """Return the team or raise :class:`NotFound`."""
-    _staff_or_engineer(actor, "teams")
+    _staff_or_engineer(actor)
     team = session.get(Team, team_id)
     if team is None:
         raise NotFound(f"team {team_id} not found")
@@ -54,7 +55,7 @@ def list_teams(
     session: Session, *, actor: Actor, sort: str | None = None, page: int = 1, page_size: int = 50
 ) -> Page[Team]:
     """List teams (staff and engineers)."""
-    _staff_or_engineer(actor, "teams")
+    _staff_or_engineer(actor)
     return paginate(session, TEAM_SORT.apply(select(Team), sort), page=page, page_size=page_size)
 
 
@@ -62,7 +63,7 @@ def create_team(
     session: Session, *, actor: Actor, code: str, name: str, time_zone: str, region: str = ""
 ) -> Team:
     """Add a team."""
-    require_role(actor, PLANNERS, to="manage teams")
+    require_role(actor, PLANNERS, to=_("Your role (%(role)s) may not manage teams (allowed: %(allowed)s)."))
     if session.scalar(select(Team.id).where(Team.code == code)) is not None:
         raise Conflict(f"a team with code {code!r} already exists", errors={"code": ["already used"]})
     team = Team(code=code, name=name, region=region, time_zone=check_time_zone(time_zone))
@@ -81,7 +82,7 @@ def create_team(
 
 def update_team(session: Session, *, actor: Actor, team_id: int, changes: Mapping[str, Any]) -> Team:
     """Change a team's name, region or time zone."""
-    require_role(actor, PLANNERS, to="manage teams")
+    require_role(actor, PLANNERS, to=_("Your role (%(role)s) may not manage teams (allowed: %(allowed)s)."))
     team = get_team_or_raise(session, actor=actor, team_id=team_id)
     with events.recording(session, actor=actor, entity=team, entity_type="team", view=_TEAM_VIEW):
         for name in ("name", "region"):
@@ -98,7 +99,7 @@ def visible(stmt: Select[Any], actor: Actor) -> Select[Any]:
         return stmt
     if actor.role is Role.ENGINEER:
         return stmt.where(Engineer.id == actor.engineer_id)
-    raise Forbidden("a customer may not read engineers")
+    raise Forbidden(_("A customer may not read engineers."))
 
 
 def get(session: Session, *, actor: Actor, engineer_id: int) -> Engineer | None:
@@ -176,7 +177,9 @@ def create(
     active: bool = True,
 ) -> Engineer:
     """Add an engineer with skills and a home base."""
-    require_role(actor, PLANNERS, to="manage engineers")
+    require_role(
+        actor, PLANNERS, to=_("Your role (%(role)s) may not manage engineers (allowed: %(allowed)s).")
+    )
     email = email.strip().lower() if email else None
     _email_free(session, email, None)
     _team_exists(session, team_id)
@@ -207,7 +210,9 @@ def create(
 
 def update(session: Session, *, actor: Actor, engineer_id: int, changes: Mapping[str, Any]) -> Engineer:
     """Change an engineer's details, skills, team or home base."""
-    require_role(actor, PLANNERS, to="manage engineers")
+    require_role(
+        actor, PLANNERS, to=_("Your role (%(role)s) may not manage engineers (allowed: %(allowed)s).")
+    )
     engineer = get_or_raise(session, actor=actor, engineer_id=engineer_id)
     email = engineer.email
     if "email" in changes:

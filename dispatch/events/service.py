@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.access import PLANNERS, Actor, require_role
 from dispatch.events.models import Event
+from dispatch.i18n import _
 from dispatch.listing import Page, Sort, paginate
 
 
@@ -167,7 +168,9 @@ def list_events(
     page_size: int = 50,
 ) -> Page[Event]:
     """The event log with filters; for admins and dispatchers."""
-    require_role(actor, PLANNERS, to="read the event log")
+    require_role(
+        actor, PLANNERS, to=_("Your role (%(role)s) may not read the event log (allowed: %(allowed)s).")
+    )
     stmt = select(Event)
     if entity_type:
         stmt = stmt.where(Event.entity_type == entity_type)

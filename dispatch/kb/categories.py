@@ -63,7 +63,11 @@ def create(
     position: int = 0,
 ) -> KbCategory:
     """Add a category."""
-    require_role(actor, EDITORS, to="edit the help centre's categories")
+    require_role(
+        actor,
+        EDITORS,
+        to=_("Your role (%(role)s) may not edit the help centre's categories (allowed: %(allowed)s)."),
+    )
     name = name.strip()
     _check_parent(session, None, parent_id)
     _check_name(session, None, parent_id, name)
@@ -75,7 +79,11 @@ def create(
 
 def update(session: Session, *, actor: Actor, category_id: int, changes: dict[str, object]) -> KbCategory:
     """Rename, move or describe a category."""
-    require_role(actor, EDITORS, to="edit the help centre's categories")
+    require_role(
+        actor,
+        EDITORS,
+        to=_("Your role (%(role)s) may not edit the help centre's categories (allowed: %(allowed)s)."),
+    )
     category = get_or_raise(session, category_id=category_id)
     parent_id = changes.get("parent_id", category.parent_id)
     name = str(changes.get("name", category.name)).strip()
@@ -93,7 +101,11 @@ def update(session: Session, *, actor: Actor, category_id: int, changes: dict[st
 
 def delete(session: Session, *, actor: Actor, category_id: int) -> None:
     """Remove an empty category (no sub-categories, no articles)."""
-    require_role(actor, EDITORS, to="edit the help centre's categories")
+    require_role(
+        actor,
+        EDITORS,
+        to=_("Your role (%(role)s) may not edit the help centre's categories (allowed: %(allowed)s)."),
+    )
     category = get_or_raise(session, category_id=category_id)
     children = session.scalar(select(func.count()).where(KbCategory.parent_id == category.id)) or 0
     articles = session.scalar(select(func.count()).where(Article.category_id == category.id)) or 0

@@ -64,7 +64,11 @@ def solved_by_customer(
 
 def solved_ticket(session: Session, *, actor: Actor, article_id: int, ticket_id: int) -> SelfService:
     """An agent says the article answered a ticket (a ticket counts once)."""
-    require_role(actor, articles.EDITORS, to="mark tickets as solved by an article")
+    require_role(
+        actor,
+        articles.EDITORS,
+        to=_("Your role (%(role)s) may not mark tickets as solved by an article (allowed: %(allowed)s)."),
+    )
     article = articles.get_or_raise(session, actor=actor, article_id=article_id).article
     if session.get(Ticket, ticket_id) is None:
         raise NotFound(_("ticket %(id)s not found", id=ticket_id))

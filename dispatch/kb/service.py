@@ -79,7 +79,11 @@ def _version(session: Session, article: Article, number: int) -> ArticleVersion:
 
 def create(session: Session, *, actor: Actor, draft: Draft) -> Article:
     """Write a new article; it stays a draft until published."""
-    require_role(actor, EDITORS, to="write knowledge base articles")
+    require_role(
+        actor,
+        EDITORS,
+        to=_("Your role (%(role)s) may not write knowledge base articles (allowed: %(allowed)s)."),
+    )
     if not draft.title or not draft.title.strip():
         raise Invalid(_("an article needs a title"), errors={"title": ["missing"]})
     _check_category(session, draft.category_id)
@@ -107,7 +111,11 @@ def create(session: Session, *, actor: Actor, draft: Draft) -> Article:
 
 def update(session: Session, *, actor: Actor, article_id: int, draft: Draft) -> Article:
     """Change an article: content goes into the draft (a new version after a published one)."""
-    require_role(actor, EDITORS, to="edit knowledge base articles")
+    require_role(
+        actor,
+        EDITORS,
+        to=_("Your role (%(role)s) may not edit knowledge base articles (allowed: %(allowed)s)."),
+    )
     article = _get(session, article_id)
     latest = _version(session, article, article.latest_number)
     if draft.category_id is not None:
@@ -146,7 +154,11 @@ def update(session: Session, *, actor: Actor, article_id: int, draft: Draft) -> 
 
 def publish(session: Session, *, actor: Actor, article_id: int) -> Article:
     """Make the draft what readers see, and put it in the search index."""
-    require_role(actor, EDITORS, to="publish knowledge base articles")
+    require_role(
+        actor,
+        EDITORS,
+        to=_("Your role (%(role)s) may not publish knowledge base articles (allowed: %(allowed)s)."),
+    )
     article = _get(session, article_id)
     latest = _version(session, article, article.latest_number)
     if latest.published_at is not None:
@@ -160,7 +172,11 @@ def publish(session: Session, *, actor: Actor, article_id: int) -> Article:
 
 def unpublish(session: Session, *, actor: Actor, article_id: int) -> Article:
     """Take an article off the help centre and out of search (its versions stay)."""
-    require_role(actor, EDITORS, to="unpublish knowledge base articles")
+    require_role(
+        actor,
+        EDITORS,
+        to=_("Your role (%(role)s) may not unpublish knowledge base articles (allowed: %(allowed)s)."),
+    )
     article = _get(session, article_id)
     article.published_number = None
     _reindex(session, article)
@@ -222,7 +238,13 @@ def get_or_raise(
 
 def versions(session: Session, *, actor: Actor, article_id: int) -> list[ArticleVersion]:
     """Every version of an article, newest first (editors only)."""
-    require_role(actor, EDITORS, to="read the versions of knowledge base articles")
+    require_role(
+        actor,
+        EDITORS,
+        to=_(
+            "Your role (%(role)s) may not read the versions of knowledge base articles (allowed: %(allowed)s)."
+        ),
+    )
     _get(session, article_id)
     stmt = select(ArticleVersion).where(ArticleVersion.article_id == article_id)
     return list(session.scalars(stmt.order_by(ArticleVersion.number.desc())))

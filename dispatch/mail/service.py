@@ -32,7 +32,11 @@ class MailboxStatus:
 
 def mailbox_status(session: Session, *, actor: Actor, configured: list[str]) -> list[MailboxStatus]:
     """Every configured mailbox and every mailbox fetched before (admins)."""
-    require_role(actor, {Role.ADMIN}, to="read the mailboxes' status")
+    require_role(
+        actor,
+        {Role.ADMIN},
+        to=_("Your role (%(role)s) may not read the mailboxes' status (allowed: %(allowed)s)."),
+    )
     states = {s.mailbox: s for s in session.scalars(select(MailboxState))}
     names = list(dict.fromkeys([*configured, *sorted(states)]))
     found = []
@@ -63,7 +67,9 @@ def list_inbound(
     page_size: int = 50,
 ) -> Page[InboundMail]:
     """Messages that came in, newest first (staff)."""
-    require_role(actor, STAFF, to="read incoming mail")
+    require_role(
+        actor, STAFF, to=_("Your role (%(role)s) may not read incoming mail (allowed: %(allowed)s).")
+    )
     stmt = select(InboundMail)
     if outcome is not None:
         stmt = stmt.where(InboundMail.outcome == outcome)
@@ -84,7 +90,9 @@ class Original:
 
 def original(session: Session, *, actor: Actor, inbound_id: int) -> Original:
     """One incoming message parsed again from its raw bytes (staff)."""
-    require_role(actor, STAFF, to="read incoming mail")
+    require_role(
+        actor, STAFF, to=_("Your role (%(role)s) may not read incoming mail (allowed: %(allowed)s).")
+    )
     found = session.get(InboundMail, inbound_id)
     if found is None:
         raise NotFound(_("incoming message %(id)s not found", id=inbound_id))

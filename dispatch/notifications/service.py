@@ -29,7 +29,9 @@ def list_notifications(
     page_size: int = 50,
 ) -> Page[Notification]:
     """Outbox rows, newest first, with filters (admins)."""
-    require_role(actor, ADMINS, to="read the delivery log")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not read the delivery log (allowed: %(allowed)s).")
+    )
     stmt = select(Notification)
     for column, value in (
         (Notification.status, status),
@@ -45,7 +47,9 @@ def list_notifications(
 
 def get_or_raise(session: Session, *, actor: Actor, notification_id: int) -> Notification:
     """One outbox row (admins), or :class:`NotFound`."""
-    require_role(actor, ADMINS, to="read the delivery log")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not read the delivery log (allowed: %(allowed)s).")
+    )
     found = session.get(Notification, notification_id)
     if found is None:
         raise NotFound(_("notification %(id)s not found", id=notification_id))

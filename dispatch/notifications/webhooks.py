@@ -207,7 +207,7 @@ def create_endpoint(
     active: bool = True,
 ) -> tuple[WebhookEndpoint, bool]:
     """Subscribe a URL to events; returns it and whether its secret was made here (shown once)."""
-    require_role(actor, ADMINS, to="manage webhooks")
+    require_role(actor, ADMINS, to=_("Your role (%(role)s) may not manage webhooks (allowed: %(allowed)s)."))
     endpoint = WebhookEndpoint(
         url=_url(url),
         events=_events(events),
@@ -222,7 +222,7 @@ def create_endpoint(
 
 def get_endpoint_or_raise(session: Session, *, actor: Actor, endpoint_id: int) -> WebhookEndpoint:
     """One endpoint (admins), or :class:`NotFound`."""
-    require_role(actor, ADMINS, to="manage webhooks")
+    require_role(actor, ADMINS, to=_("Your role (%(role)s) may not manage webhooks (allowed: %(allowed)s)."))
     endpoint = session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None:
         raise NotFound(_("webhook endpoint %(id)s not found", id=endpoint_id))
@@ -233,7 +233,7 @@ def list_endpoints(
     session: Session, *, actor: Actor, page: int = 1, page_size: int = 50
 ) -> Page[WebhookEndpoint]:
     """Every endpoint, oldest first (admins)."""
-    require_role(actor, ADMINS, to="manage webhooks")
+    require_role(actor, ADMINS, to=_("Your role (%(role)s) may not manage webhooks (allowed: %(allowed)s)."))
     return paginate(
         session, select(WebhookEndpoint).order_by(WebhookEndpoint.id), page=page, page_size=page_size
     )
@@ -280,7 +280,7 @@ def replay(
     limit: int = 10_000,
 ) -> list[int]:
     """Send webhook calls made since ``since`` again (same webhook-id); returns the notifications queued."""
-    require_role(actor, ADMINS, to="replay webhooks")
+    require_role(actor, ADMINS, to=_("Your role (%(role)s) may not replay webhooks (allowed: %(allowed)s)."))
     if endpoint_id is not None:
         get_endpoint_or_raise(session, actor=actor, endpoint_id=endpoint_id)
     stmt = select(Notification).where(

@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.access import PLANNERS, STAFF, Actor, Role, require_role
+from dispatch.access import PLANNERS, STAFF, Actor, Role, refusal, require_role
 from dispatch.attachments import service as attachments
 from dispatch.engineers.models import Engineer, Team
-from dispatch.errors import Conflict, Forbidden, Invalid
+from dispatch.errors import Conflict, Invalid
 from dispatch.events.models import Event
+from dispatch.i18n import LazyText, _
 from dispatch.notifications import visits as notifications
 from dispatch.orders import field_rules, states
 from dispatch.orders import service as orders
@@ -29,6 +30,22 @@ from dispatch.orders.models import Order, OrderStatus, OrderTimeWindow
 from dispatch.visits import service as visits
 
 FIELD_ACTIONS = ("accept", "decline", "start_travel", "check_in", "complete", "mark_incomplete")
+
+REFUSALS: dict[str, LazyText] = {
+    "accept": _("Your role (%(role)s) may not accept orders (allowed: %(allowed)s)."),
+    "decline": _("Your role (%(role)s) may not decline orders (allowed: %(allowed)s)."),
+    "start_travel": _("Your role (%(role)s) may not start travelling to jobs (allowed: %(allowed)s)."),
+    "check_in": _("Your role (%(role)s) may not check in at jobs (allowed: %(allowed)s)."),
+    "complete": _("Your role (%(role)s) may not complete orders (allowed: %(allowed)s)."),
+    "mark_incomplete": _("Your role (%(role)s) may not mark orders incomplete (allowed: %(allowed)s)."),
+    "assign": _("Your role (%(role)s) may not assign orders (allowed: %(allowed)s)."),
+    "unassign": _("Your role (%(role)s) may not unassign orders (allowed: %(allowed)s)."),
+    "transfer": _("Your role (%(role)s) may not transfer orders (allowed: %(allowed)s)."),
+    "dispatch": _("Your role (%(role)s) may not dispatch orders (allowed: %(allowed)s)."),
+    "cancel": _("Your role (%(role)s) may not cancel orders (allowed: %(allowed)s)."),
+    "reschedule": _("Your role (%(role)s) may not reschedule orders (allowed: %(allowed)s)."),
+}
+"""Each order action's refusal, a whole sentence for translators."""
 
 
 def _apply(
@@ -45,7 +62,7 @@ def _apply(
 ) -> Order:
     """Load, authorize, version-check, transition, change and log one order action."""
     order = orders.get_or_raise(session, actor=actor, order_id=order_id)
-    require_role(actor, roles, to=f"{action.replace('_', ' ')} orders")
+    require_role(actor, roles, to=REFUSALS[action])
     if target is None and already_made(session, actor=actor, order=order, action=action):
         return order
     orders.check_version(order, expected_version)
@@ -128,7 +145,7 @@ def assign(
 ) -> Order:
     """Give the order to an engineer who has the skills, optionally at a start inside a window."""
     order = orders.get_or_raise(session, actor=actor, order_id=order_id)
-    require_role(actor, PLANNERS, to="assign orders")
+    require_role(actor, PLANNERS, to=_("Your role (%(role)s) may not assign orders (allowed: %(allowed)s)."))
     engineer = _engineer_for(session, order, engineer_id)
     _check_start(order, scheduled_start)
 
@@ -192,7 +209,9 @@ def transfer(
         )
     text = _reason(reason, "transfer")
     order = orders.get_or_raise(session, actor=actor, order_id=order_id)
-    require_role(actor, PLANNERS, to="transfer orders")
+    require_role(
+        actor, PLANNERS, to=_("Your role (%(role)s) may not transfer orders (allowed: %(allowed)s).")
+    )
     payload: dict[str, Any] = {
         "reason": text,
         "from_engineer_id": order.engineer_id,
@@ -282,7 +301,7 @@ def field_action(
     if actor.role in (Role.CUSTOMER, Role.AGENT):
         # Visibility first (a stranger's order is a 404), then the role.
         orders.get_or_raise(session, actor=actor, order_id=order_id)
-        raise Forbidden(f"a {actor.role.value} may not {action.replace('_', ' ')} orders")
+        raise refusal(actor, PLANNERS | {Role.ENGINEER}, REFUSALS[action])
     payload: dict[str, Any] = {}
     change: Callable[[Order], None] | None = None
     if action in ("decline", "mark_incomplete"):

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session, defaultload
 
-from dispatch.access import STAFF, Actor, Role
+from dispatch.access import STAFF, Actor, Role, refusal
 from dispatch.catalog import service as catalog
 from dispatch.catalog.models import ServiceType
 from dispatch.customers import service as customers
@@ -21,6 +21,7 @@ from dispatch.engineers.models import Engineer, Team
 from dispatch.errors import Conflict, Forbidden, Invalid, NotFound, StaleVersion
 from dispatch.events import service as events
 from dispatch.events.models import Event
+from dispatch.i18n import _
 from dispatch.listing import Page, Sort, paginate
 from dispatch.orders import states
 from dispatch.orders.models import (
@@ -241,7 +242,7 @@ def create(
     """Book an on-site order; customers book only for themselves and only plain fields."""
     if actor.role is Role.CUSTOMER:
         if customer_id not in (None, actor.customer_id):
-            raise Forbidden("a customer may book orders only for their own account")
+            raise Forbidden(_("A customer may book orders only for their own account."))
         customer_id = actor.customer_id
         asked = {
             "priority": priority is not Priority.NORMAL,
@@ -253,10 +254,14 @@ def create(
         }
         staff_only = [name for name in STAFF_ONLY_FIELDS if asked[name]]
         if staff_only:
-            raise Forbidden(f"a customer may not set {', '.join(staff_only)} on an order")
+            raise Forbidden(_("a customer may not set %(fields)s on an order", fields=", ".join(staff_only)))
         channel = channel or Channel.WEB
     elif actor.role not in STAFF:
-        raise Forbidden(f"a {actor.role.value} may not create orders")
+        raise refusal(
+            actor,
+            STAFF | {Role.CUSTOMER},
+            _("Your role (%(role)s) may not create orders (allowed: %(allowed)s)."),
+        )
     site = sites.get(session, actor=actor, site_id=site_id)
     if site is None:
         raise Invalid(f"site {site_id} does not exist", errors={"site_id": ["no such site"]})
@@ -323,7 +328,7 @@ def update(
     """Edit an order's details (staff); windows change through :func:`actions.reschedule`."""
     order = get_or_raise(session, actor=actor, order_id=order_id)
     if not actor.is_staff:
-        raise Forbidden(f"a {actor.role.value} may not edit orders")
+        raise refusal(actor, STAFF, _("Your role (%(role)s) may not edit orders (allowed: %(allowed)s)."))
     check_version(order, expected_version)
     if order.status in states.FINAL:
         raise Conflict(f"order {order.number} is {order.status.value}; it can no longer change")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 import optimizer
 from dispatch.access import Actor
 from dispatch.errors import Conflict, Invalid
+from dispatch.i18n import _
 from dispatch.planning import service
 from dispatch.planning.jobs import write_result
 from dispatch.planning.models import Plan, PlanStatus
@@ -29,7 +30,11 @@ def move(
     plan = service.get_or_raise(session, actor=actor, plan_id=plan_id)
     if plan.status is not PlanStatus.READY:
         raise Conflict(
-            f"plan {plan.id} is {plan.status.value}: only a ready plan can be adjusted",
+            _(
+                "plan %(plan)s is %(status)s: only a ready plan can be adjusted",
+                plan=plan.id,
+                status=plan.status.value,
+            ),
             errors={"status": plan.status.value},
         )
     day = load_day(
@@ -41,13 +46,17 @@ def move(
     vid, key = visit_id(order_id), engineer_key(engineer_id)
     if vid not in day.orders:
         raise Invalid(
-            f"order {order_id} is not one this plan can place",
-            errors={"order_id": ["not an open order of this plan's day and teams"]},
+            _("order %(order)s is not one this plan can place", order=order_id),
+            errors={"order_id": [_("not an open order of this plan's day and teams")]},
         )
     if key not in day.engineers:
         raise Invalid(
-            f"engineer {engineer_id} has no shift on {plan.day.isoformat()} in this plan",
-            errors={"engineer_id": ["no shift that day"]},
+            _(
+                "engineer %(engineer)s has no shift on %(day)s in this plan",
+                engineer=engineer_id,
+                day=plan.day.isoformat(),
+            ),
+            errors={"engineer_id": [_("no shift that day")]},
         )
     routes = {engineer_key(r.engineer_id): [visit_id(s.order_id) for s in r.stops] for r in plan.routes}
     for seq in routes.values():
@@ -56,7 +65,7 @@ def move(
     current = optimizer.evaluate(day.problem, routes)
     visit = next(v for v in day.problem.visits if v.id == vid)
     if visit.is_fixed:
-        raise Conflict(f"order {order_id} is already under way or done: it cannot move")
+        raise Conflict(_("order %(order)s is already under way or done: it cannot move", order=order_id))
     target = _best(optimizer.insertion_options(day.problem, current, replace(visit, pinned_engineer=key)))
     if target is None or target.position is None:
         others = [
@@ -70,8 +79,12 @@ def move(
             if o.engineer_id is not None
         ]
         raise Conflict(
-            f"{day.engineers[key].name} cannot take order {order_id}: no place on the route keeps its "
-            "window, the shift, the break and the other visits' windows",
+            _(
+                "%(engineer)s cannot take order %(order)s: no place on the route keeps its window, "
+                "the shift, the break and the other visits' windows",
+                engineer=day.engineers[key].name,
+                order=order_id,
+            ),
             errors={"alternatives": others},
         )
     routes.setdefault(key, []).insert(target.position, vid)
@@ -81,7 +94,7 @@ def move(
     for left in plan.unassigned:
         earlier = kept.get(left.order_id)
         if earlier is not None:  # keep the optimizer's own reason for what it left out
-            left.reason, left.detail = earlier.reason, earlier.detail
+            left.reason, left.detail, left.detail_note = earlier.reason, earlier.detail, earlier.detail_note
     pins = dict((plan.totals or {}).get("pins", {}))
     if pinned:
         pins[str(order_id)] = engineer_id

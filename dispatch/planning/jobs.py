@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 import optimizer
 from dispatch.db import utcnow
-from dispatch.planning import parts
+from dispatch.planning import parts, wording
 from dispatch.planning import problem as bridge
 from dispatch.planning.models import Plan, PlanKind, PlanRoute, PlanStatus, PlanStop, PlanUnassigned
 from dispatch.positions import service as positions
@@ -135,6 +135,7 @@ def write_result(plan: Plan, day: bridge.DayProblem, result: optimizer.Plan) -> 
                     travel_time_s=stop.travel_time,
                     travel_distance_m=stop.travel_distance,
                     why=stop.why,
+                    why_notes=wording.stored(stop.notes),
                     fixed=stop.fixed,
                     previous_engineer_id=prev_engineer,
                     previous_start=prev_start,
@@ -158,6 +159,7 @@ def write_result(plan: Plan, day: bridge.DayProblem, result: optimizer.Plan) -> 
             order_id=bridge.row_id(u.visit_id),
             reason=u.reason.value,
             detail=u.detail,
+            detail_note=wording.stored(u.note),
             previous_engineer_id=prev(u.visit_id)[0],
         )
         for u in result.unassigned

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 import optimizer
 from dispatch.access import PLANNERS, Actor, require_role
 from dispatch.engineers.models import Engineer
+from dispatch.i18n import _
 from dispatch.orders.models import Order
+from dispatch.planning import wording
 from dispatch.planning.models import Plan, PlanStatus
 from dispatch.planning.problem import load_day, row_id
 
@@ -67,7 +69,8 @@ class Waiting:
 
     order: Order
     reason: str
-    detail: str
+    detail: object
+    """Why, in the reader's language when shown."""
 
     @property
     def order_id(self) -> int:
@@ -88,7 +91,9 @@ class LiveDay:
 
 def live_day(session: Session, *, actor: Actor, day: date, time_zone: str) -> LiveDay:
     """The day's routes as they stand, timed, with the orders waiting for a plan (dispatchers, admins)."""
-    require_role(actor, PLANNERS, to="read the day's routes")
+    require_role(
+        actor, PLANNERS, to=_("Your role (%(role)s) may not read the day's routes (allowed: %(allowed)s).")
+    )
     loaded = load_day(session, day=day, time_zone=time_zone)
     timed = optimizer.evaluate(loaded.problem, loaded.published)
     published = session.scalar(
@@ -137,9 +142,11 @@ def live_day(session: Session, *, actor: Actor, day: date, time_zone: str) -> Li
         order = loaded.orders[left.visit_id]
         plan_said = left_out.get(order.id)
         if order.engineer_id is not None:
-            out.waiting.append(Waiting(order, left.reason.value, left.detail))
+            out.waiting.append(
+                Waiting(order, left.reason.value, wording.shown(wording.stored(left.note), left.detail))
+            )
         elif plan_said is not None:  # the published plan left it out: say why it did
-            out.waiting.append(Waiting(order, plan_said.reason, plan_said.detail))
+            out.waiting.append(Waiting(order, plan_said.reason, plan_said.detail_text))
         else:
-            out.waiting.append(Waiting(order, "waiting", "not on anyone's day yet: plan the day"))
+            out.waiting.append(Waiting(order, "waiting", _("not on anyone's day yet: plan the day")))
     return out

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from dispatch.db import Base, Timestamps, enum_type
 from dispatch.engineers.models import Engineer
 from dispatch.orders.models import Order
+from dispatch.planning import wording
 
 
 class PlanStatus(StrEnum):
@@ -120,11 +121,19 @@ class PlanStop(Base):
     travel_time_s: Mapped[int]
     travel_distance_m: Mapped[int]
     why: Mapped[str] = mapped_column(Text, default="")
+    """The optimizer's explanation in English as planned (logs, rows from before ``why_notes``)."""
+    why_notes: Mapped[dict[str, Any] | None]
+    """The same explanation as codes and values, worded for each reader (see ``planning.wording``)."""
     fixed: Mapped[bool] = mapped_column(default=False)
     previous_engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"))
     previous_start: Mapped[datetime | None]
 
     order: Mapped[Order] = relationship(lazy="joined")
+
+    @property
+    def why_text(self) -> object:
+        """Why this visit sits here, in the reader's language."""
+        return wording.shown(self.why_notes, self.why)
 
 
 class PlanUnassigned(Base):
@@ -137,6 +146,14 @@ class PlanUnassigned(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     reason: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="")
+    """Why it was left out, in English as planned (logs, rows from before ``detail_note``)."""
+    detail_note: Mapped[dict[str, Any] | None]
+    """The same as codes and values, worded for each reader (see ``planning.wording``)."""
     previous_engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"))
 
     order: Mapped[Order] = relationship(lazy="joined")
+
+    @property
+    def detail_text(self) -> object:
+        """Why it was left out, in the reader's language."""
+        return wording.shown(self.detail_note, self.detail)

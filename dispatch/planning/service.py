@@ -18,6 +18,7 @@ from dispatch.booking.routes import lock_day
 from dispatch.db import utcnow
 from dispatch.engineers.models import Team
 from dispatch.errors import Conflict, Invalid, NotFound
+from dispatch.i18n import _
 from dispatch.listing import Page, Sort, paginate
 from dispatch.notifications import visits as notifications
 from dispatch.orders import actions, states
@@ -48,7 +49,7 @@ def request(
     queued_after_s: int = QUEUED_AFTER_S,
 ) -> Plan:
     """Record a plan to compute (the caller enqueues the job after committing)."""
-    require_role(actor, PLANNERS, to="plan days")
+    require_role(actor, PLANNERS, to=_("Your role (%(role)s) may not plan days (allowed: %(allowed)s)."))
     if not MIN_TIME_LIMIT_S <= time_limit_s <= MAX_TIME_LIMIT_S:
         raise Invalid(
             f"time_limit_s must be between {MIN_TIME_LIMIT_S} and {MAX_TIME_LIMIT_S} seconds",
@@ -105,7 +106,7 @@ def get_or_raise(
     queued_after_s: int = QUEUED_AFTER_S,
 ) -> Plan:
     """One plan (dispatchers and admins), with a worker that died (or never came) reported as such."""
-    require_role(actor, PLANNERS, to="read plans")
+    require_role(actor, PLANNERS, to=_("Your role (%(role)s) may not read plans (allowed: %(allowed)s)."))
     reap_stale(session, stale_after_s=stale_after_s, queued_after_s=queued_after_s, plan_id=plan_id)
     plan = session.get(Plan, plan_id)
     if plan is None:
@@ -129,7 +130,7 @@ def list_plans(
     queued_after_s: int = QUEUED_AFTER_S,
 ) -> Page[Plan]:
     """Plans, newest first, filtered by day and status."""
-    require_role(actor, PLANNERS, to="read plans")
+    require_role(actor, PLANNERS, to=_("Your role (%(role)s) may not read plans (allowed: %(allowed)s)."))
     reap_stale(session, stale_after_s=stale_after_s, queued_after_s=queued_after_s)
     stmt = select(Plan)
     if day is not None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from dispatch.access import PLANNERS, Actor, Role, require_role
 from dispatch.db import utcnow
 from dispatch.errors import Forbidden, Invalid
+from dispatch.i18n import _
 from dispatch.positions.models import EngineerPosition
 from dispatch.shifts.models import Shift
 
@@ -50,7 +51,7 @@ def record_ping(
 ) -> PingResult:
     """Keep the engineer's point if it was taken on shift and is newer than the one kept."""
     if actor.role is not Role.ENGINEER or actor.engineer_id is None:
-        raise Forbidden("only an engineer's own app sends position pings")
+        raise Forbidden(_("Only an engineer's own app sends position pings."))
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise Invalid(
             "the position is not on Earth", errors={"latitude": ["-90..90"], "longitude": ["-180..180"]}
@@ -91,7 +92,9 @@ def list_latest(
     session: Session, *, actor: Actor, engineer_ids: Collection[int] = ()
 ) -> list[EngineerPosition]:
     """Latest positions for planners (all engineers, or these)."""
-    require_role(actor, PLANNERS, to="see engineers' positions")
+    require_role(
+        actor, PLANNERS, to=_("Your role (%(role)s) may not see engineers' positions (allowed: %(allowed)s).")
+    )
     stmt = select(EngineerPosition).order_by(EngineerPosition.engineer_id)
     if engineer_ids:
         stmt = stmt.where(EngineerPosition.engineer_id.in_(list(engineer_ids)))

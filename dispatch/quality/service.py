@@ -47,7 +47,9 @@ def _week_bounds(week: date) -> tuple[datetime, datetime]:
 
 def list_items(session: Session, *, actor: Actor, include_inactive: bool = False) -> list[RubricItem]:
     """The rubric in its order (staff read it: agents know what they are judged on)."""
-    require_role(actor, STAFF, to="read the quality rubric")
+    require_role(
+        actor, STAFF, to=_("Your role (%(role)s) may not read the quality rubric (allowed: %(allowed)s).")
+    )
     stmt = select(RubricItem).order_by(RubricItem.position, RubricItem.id)
     if not include_inactive:
         stmt = stmt.where(RubricItem.active.is_(True))
@@ -144,7 +146,11 @@ def sample(
 ) -> list[QualityReview]:
     """Pick the week's closed tickets to review: up to ``per_agent`` at random per agent (counting
     those picked before), plus every low-scored one a source names. Returns the new reviews."""
-    leads.require_lead(session, actor, to="sample tickets for quality review")
+    leads.require_lead(
+        session,
+        actor,
+        to="sample tickets for quality review",
+    )
     if not 0 <= per_agent <= MAX_PER_AGENT:
         raise Invalid(
             _("sample 0 to %(n)s tickets per agent", n=MAX_PER_AGENT),
@@ -219,7 +225,9 @@ def sample(
 
 
 def _visible(session: Session, actor: Actor, stmt: Select[Any]) -> Select[Any]:
-    require_role(actor, STAFF, to="read quality reviews")
+    require_role(
+        actor, STAFF, to=_("Your role (%(role)s) may not read quality reviews (allowed: %(allowed)s).")
+    )
     if actor.role is Role.ADMIN or leads.is_lead(session, actor):
         return stmt
     return stmt.where(QualityReview.agent_id == (actor.user_id or 0))

@@ -116,18 +116,20 @@ def can_read(actor: Actor, figure: Figure) -> bool:
 
 def visible(actor: Actor) -> list[Figure]:
     """The figures the actor may read."""
-    require_role(actor, STAFF, to="read reports")
+    require_role(actor, STAFF, to=_("Your role (%(role)s) may not read reports (allowed: %(allowed)s)."))
     return [f for f in figures.all_figures() if can_read(actor, f)]
 
 
 def get_or_raise(actor: Actor, name: str) -> Figure:
     """The figure, if the actor may read it."""
-    require_role(actor, STAFF, to="read reports")
+    require_role(actor, STAFF, to=_("Your role (%(role)s) may not read reports (allowed: %(allowed)s)."))
     figure = figures.get(name)
     if figure is None:
         raise NotFound(_("there is no report figure %(name)s", name=name[:60]))
     if not can_read(actor, figure):
-        require_role(actor, PLANNERS, to="read field reports")
+        require_role(
+            actor, PLANNERS, to=_("Your role (%(role)s) may not read field reports (allowed: %(allowed)s).")
+        )
     return figure
 
 

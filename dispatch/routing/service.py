@@ -43,7 +43,7 @@ _RULE_VIEW = events.fields("position", "name", "condition", "actions", "active")
 
 def get_team_or_raise(session: Session, *, actor: Actor, team_id: int) -> DeskTeam:
     """The desk team, for staff (else 403), or :class:`NotFound`."""
-    require_role(actor, STAFF, to="read desk teams")
+    require_role(actor, STAFF, to=_("Your role (%(role)s) may not read desk teams (allowed: %(allowed)s)."))
     team = session.get(DeskTeam, team_id)
     if team is None:
         raise NotFound(_("desk team %(id)s not found", id=team_id))
@@ -52,7 +52,7 @@ def get_team_or_raise(session: Session, *, actor: Actor, team_id: int) -> DeskTe
 
 def list_teams(session: Session, *, actor: Actor) -> list[DeskTeam]:
     """Every desk team, first line first."""
-    require_role(actor, STAFF, to="read desk teams")
+    require_role(actor, STAFF, to=_("Your role (%(role)s) may not read desk teams (allowed: %(allowed)s)."))
     tiers = case({t.value: i for i, t in enumerate(DeskTier)}, value=DeskTeam.tier)
     return list(session.scalars(select(DeskTeam).order_by(tiers, DeskTeam.name, DeskTeam.id)))
 
@@ -77,7 +77,9 @@ def create_team(
     escalates_to_id: int | None = None,
 ) -> DeskTeam:
     """Add a desk team (admins)."""
-    require_role(actor, ADMINS, to="manage desk teams")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage desk teams (allowed: %(allowed)s).")
+    )
     if session.scalar(select(DeskTeam.id).where(DeskTeam.code == code)) is not None:
         raise Conflict(
             _("a desk team with code %(code)s already exists", code=code), errors={"code": ["already used"]}
@@ -101,7 +103,9 @@ def create_team(
 
 def update_team(session: Session, *, actor: Actor, team_id: int, changes: Mapping[str, Any]) -> DeskTeam:
     """Change a team's name, tier, strategy, next tier or active flag (admins)."""
-    require_role(actor, ADMINS, to="manage desk teams")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage desk teams (allowed: %(allowed)s).")
+    )
     team = get_team_or_raise(session, actor=actor, team_id=team_id)
     if (
         "code" in changes
@@ -150,7 +154,9 @@ def set_member(
     session: Session, *, actor: Actor, team_id: int, user_id: int, is_lead: bool, default_time_zone: str
 ) -> DeskTeamMember:
     """Put an agent in a team (or change whether they lead it); their agent profile is made if need be."""
-    require_role(actor, ADMINS, to="manage desk teams")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage desk teams (allowed: %(allowed)s).")
+    )
     team = get_team_or_raise(session, actor=actor, team_id=team_id)
     _staff_user(session, user_id)
     ensure_agent(session, user_id=user_id, default_time_zone=default_time_zone)
@@ -175,7 +181,9 @@ def set_member(
 
 def remove_member(session: Session, *, actor: Actor, team_id: int, user_id: int) -> None:
     """Take an agent out of a team (their tickets stay assigned to them)."""
-    require_role(actor, ADMINS, to="manage desk teams")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage desk teams (allowed: %(allowed)s).")
+    )
     team = get_team_or_raise(session, actor=actor, team_id=team_id)
     member = session.get(DeskTeamMember, (team.id, user_id))
     if member is None:
@@ -214,7 +222,7 @@ def ensure_agent(session: Session, *, user_id: int, default_time_zone: str) -> D
 
 def get_agent_or_raise(session: Session, *, actor: Actor, user_id: int) -> DeskAgent:
     """An agent's profile (staff), or :class:`NotFound`."""
-    require_role(actor, STAFF, to="read agents")
+    require_role(actor, STAFF, to=_("Your role (%(role)s) may not read agents (allowed: %(allowed)s)."))
     agent = session.get(DeskAgent, user_id)
     if agent is None:
         raise NotFound(_("agent %(id)s not found (add them to a desk team first)", id=user_id))
@@ -223,7 +231,7 @@ def get_agent_or_raise(session: Session, *, actor: Actor, user_id: int) -> DeskA
 
 def list_agents(session: Session, *, actor: Actor, team_id: int | None = None) -> list[DeskAgent]:
     """Agents, all or of one team, by user id."""
-    require_role(actor, STAFF, to="read agents")
+    require_role(actor, STAFF, to=_("Your role (%(role)s) may not read agents (allowed: %(allowed)s)."))
     stmt = select(DeskAgent).order_by(DeskAgent.user_id)
     if team_id is not None:
         stmt = stmt.join(DeskTeamMember, DeskTeamMember.user_id == DeskAgent.user_id).where(
@@ -243,7 +251,11 @@ def _skills(values: Iterable[Any], field: str) -> list[str]:
 
 def update_agent(session: Session, *, actor: Actor, user_id: int, changes: Mapping[str, Any]) -> DeskAgent:
     """Change an agent's capacity, hours, time zone or skills (admins); more room wakes assignment."""
-    require_role(actor, ADMINS, to="change agents' capacity, hours or skills")
+    require_role(
+        actor,
+        ADMINS,
+        to=_("Your role (%(role)s) may not change agents' capacity, hours or skills (allowed: %(allowed)s)."),
+    )
     agent = get_agent_or_raise(session, actor=actor, user_id=user_id)
     if "capacity" in changes and not 0 <= changes["capacity"] <= MAX_CAPACITY:
         raise Invalid(_("capacity is out of range"), errors={"capacity": [f"between 0 and {MAX_CAPACITY}"]})
@@ -267,8 +279,12 @@ def update_agent(session: Session, *, actor: Actor, user_id: int, changes: Mappi
 def set_presence(session: Session, *, actor: Actor, user_id: int, away: bool) -> DeskAgent:
     """An agent is away (no new tickets) or back; agents set their own, admins anyone's."""
     if actor.user_id != user_id:
-        require_role(actor, ADMINS, to="set another agent's presence")
-    require_role(actor, STAFF, to="set presence")
+        require_role(
+            actor,
+            ADMINS,
+            to=_("Your role (%(role)s) may not set another agent's presence (allowed: %(allowed)s)."),
+        )
+    require_role(actor, STAFF, to=_("Your role (%(role)s) may not set presence (allowed: %(allowed)s)."))
     agent = get_agent_or_raise(session, actor=actor, user_id=user_id)
     if agent.away == away:
         return agent
@@ -316,7 +332,9 @@ def loads(session: Session, user_ids: Sequence[int]) -> dict[int, Load]:
 
 def get_rule_or_raise(session: Session, *, actor: Actor, rule_id: int) -> RoutingRule:
     """A routing rule (staff read them), or :class:`NotFound`."""
-    require_role(actor, STAFF, to="read routing rules")
+    require_role(
+        actor, STAFF, to=_("Your role (%(role)s) may not read routing rules (allowed: %(allowed)s).")
+    )
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
         raise NotFound(_("routing rule %(id)s not found", id=rule_id))
@@ -325,7 +343,9 @@ def get_rule_or_raise(session: Session, *, actor: Actor, rule_id: int) -> Routin
 
 def list_rules(session: Session, *, actor: Actor) -> list[RoutingRule]:
     """The rules in the order they are tried."""
-    require_role(actor, STAFF, to="read routing rules")
+    require_role(
+        actor, STAFF, to=_("Your role (%(role)s) may not read routing rules (allowed: %(allowed)s).")
+    )
     return list(session.scalars(select(RoutingRule).order_by(RoutingRule.position)))
 
 
@@ -410,7 +430,9 @@ def create_rule(
     active: bool = True,
 ) -> RoutingRule:
     """Add a rule (admins); without a position it goes last."""
-    require_role(actor, ADMINS, to="manage routing rules")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage routing rules (allowed: %(allowed)s).")
+    )
     checked = conditions.validate(condition, category_exists=_category_exists(session))
     clean = validate_actions(session, actions)
     if position is None:
@@ -432,7 +454,9 @@ def create_rule(
 
 def update_rule(session: Session, *, actor: Actor, rule_id: int, changes: Mapping[str, Any]) -> RoutingRule:
     """Change a rule (admins); the condition and actions are checked again."""
-    require_role(actor, ADMINS, to="manage routing rules")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage routing rules (allowed: %(allowed)s).")
+    )
     rule = get_rule_or_raise(session, actor=actor, rule_id=rule_id)
     if "condition" in changes:
         conditions.validate(changes["condition"], category_exists=_category_exists(session))
@@ -450,7 +474,9 @@ def update_rule(session: Session, *, actor: Actor, rule_id: int, changes: Mappin
 
 def delete_rule(session: Session, *, actor: Actor, rule_id: int) -> None:
     """Remove a rule (admins); tickets keep the record of what matched them."""
-    require_role(actor, ADMINS, to="manage routing rules")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage routing rules (allowed: %(allowed)s).")
+    )
     rule = get_rule_or_raise(session, actor=actor, rule_id=rule_id)
     events.record(
         session,
@@ -466,7 +492,9 @@ def delete_rule(session: Session, *, actor: Actor, rule_id: int) -> None:
 
 def reorder_rules(session: Session, *, actor: Actor, rule_ids: Sequence[int]) -> list[RoutingRule]:
     """Give every rule a new position: the first id is tried first (the list names each rule once)."""
-    require_role(actor, ADMINS, to="manage routing rules")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage routing rules (allowed: %(allowed)s).")
+    )
     rules = {r.id: r for r in session.scalars(select(RoutingRule))}
     if sorted(rule_ids) != sorted(rules) or len(set(rule_ids)) != len(rule_ids):
         raise Invalid(

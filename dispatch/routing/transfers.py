@@ -84,7 +84,7 @@ def transfer(
 ) -> Ticket:
     """Hand the ticket to another team (any tier), saying why; ``owner_id`` moves the owner of record too."""
     ticket = tickets.get_or_raise(session, actor=actor, ticket_id=ticket_id)
-    tickets.require_staff(actor, "transfer tickets")
+    tickets.require_staff(actor, _("Your role (%(role)s) may not transfer tickets (allowed: %(allowed)s)."))
     tickets.check_version(ticket, expected_version)
     text = _reason(reason)
     _movable(ticket)
@@ -106,7 +106,7 @@ def escalate(
 ) -> Ticket:
     """Send the ticket to its team's next tier; the receiving team's leads are named in the event."""
     ticket = tickets.get_or_raise(session, actor=actor, ticket_id=ticket_id)
-    tickets.require_staff(actor, "escalate tickets")
+    tickets.require_staff(actor, _("Your role (%(role)s) may not escalate tickets (allowed: %(allowed)s)."))
     tickets.check_version(ticket, expected_version)
     text = _reason(reason)
     _movable(ticket)
@@ -128,7 +128,7 @@ def take_back(
 ) -> Ticket:
     """The previous team takes the ticket back: its owner of record or a member of that team, to themself."""
     ticket = tickets.get_or_raise(session, actor=actor, ticket_id=ticket_id)
-    tickets.require_staff(actor, "take tickets back")
+    tickets.require_staff(actor, _("Your role (%(role)s) may not take tickets back (allowed: %(allowed)s)."))
     tickets.check_version(ticket, expected_version)
     text = _reason(reason)
     _movable(ticket)

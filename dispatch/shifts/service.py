@@ -15,6 +15,7 @@ from dispatch.engineers import service as engineers
 from dispatch.engineers.models import Engineer
 from dispatch.errors import Conflict, Forbidden, Invalid, NotFound
 from dispatch.events import service as events
+from dispatch.i18n import _
 from dispatch.listing import Page, Sort, paginate
 from dispatch.shifts.models import Shift
 
@@ -37,7 +38,7 @@ def visible(stmt: Select[Any], actor: Actor) -> Select[Any]:
         return stmt
     if actor.role is Role.ENGINEER:
         return stmt.where(Shift.engineer_id == actor.engineer_id)
-    raise Forbidden("a customer may not read shifts")
+    raise Forbidden(_("A customer may not read shifts."))
 
 
 def get_or_raise(session: Session, *, actor: Actor, shift_id: int) -> Shift:
@@ -142,7 +143,7 @@ def create(
     break_duration_s: int = 0,
 ) -> Shift:
     """Add a shift; ``day`` defaults to the local date the shift starts on."""
-    require_role(actor, PLANNERS, to="manage shifts")
+    require_role(actor, PLANNERS, to=_("Your role (%(role)s) may not manage shifts (allowed: %(allowed)s)."))
     engineer = engineers.get(session, actor=actor, engineer_id=engineer_id)
     if engineer is None:
         raise Invalid(f"engineer {engineer_id} does not exist", errors={"engineer_id": ["no such engineer"]})
@@ -173,7 +174,7 @@ def create(
 
 def update(session: Session, *, actor: Actor, shift_id: int, changes: Mapping[str, Any]) -> Shift:
     """Move a shift's hours or break."""
-    require_role(actor, PLANNERS, to="manage shifts")
+    require_role(actor, PLANNERS, to=_("Your role (%(role)s) may not manage shifts (allowed: %(allowed)s)."))
     shift = get_or_raise(session, actor=actor, shift_id=shift_id)
     with events.recording(session, actor=actor, entity=shift, entity_type="shift", view=_VIEW):
         for name in _AUDITED[1:]:
@@ -187,7 +188,7 @@ def update(session: Session, *, actor: Actor, shift_id: int, changes: Mapping[st
 
 def delete(session: Session, *, actor: Actor, shift_id: int) -> None:
     """Remove a shift (the engineer is off that day)."""
-    require_role(actor, PLANNERS, to="manage shifts")
+    require_role(actor, PLANNERS, to=_("Your role (%(role)s) may not manage shifts (allowed: %(allowed)s)."))
     shift = get_or_raise(session, actor=actor, shift_id=shift_id)
     events.record(
         session,

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
-from dispatch.access import STAFF, Actor, Role
+from dispatch.access import STAFF, Actor, Role, refusal
 from dispatch.customers import service as customers
 from dispatch.errors import Forbidden, Invalid, NotFound
 from dispatch.events import service as events
+from dispatch.i18n import _
 from dispatch.listing import Page, Sort, paginate
 from dispatch.orders.models import Order
 from dispatch.sites.geocoding import Geocoder, locate
@@ -144,10 +145,14 @@ def create(
     """Add a site; customers add only their own, staff for any customer; geocodes if needed."""
     if actor.role is Role.CUSTOMER:
         if customer_id not in (None, actor.customer_id):
-            raise Forbidden("a customer may add sites only to their own account")
+            raise Forbidden(_("A customer may add sites only to their own account."))
         customer_id = actor.customer_id
     elif actor.role not in STAFF:
-        raise Forbidden(f"a {actor.role.value} may not create sites")
+        raise refusal(
+            actor,
+            STAFF | {Role.CUSTOMER},
+            _("Your role (%(role)s) may not create sites (allowed: %(allowed)s)."),
+        )
     if customer_id is None:
         raise Invalid("say which customer the site belongs to", errors={"customer_id": ["required"]})
     customers.get_or_raise(session, actor=actor, customer_id=customer_id)
@@ -185,7 +190,7 @@ def update(
 ) -> Site:
     """Change a site; a new address without coordinates is geocoded again."""
     if actor.role is Role.ENGINEER:
-        raise Forbidden("an engineer may not change sites")
+        raise Forbidden(_("An engineer may not change sites."))
     site = get_or_raise(session, actor=actor, site_id=site_id)
     address_fields = ("address", "postcode", "city", "country_code")
     old_address = [getattr(site, k) for k in address_fields]

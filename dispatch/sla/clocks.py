@@ -21,6 +21,7 @@ from dispatch.calendars import business
 from dispatch.calendars import service as calendars
 from dispatch.db import utcnow
 from dispatch.events.models import Event
+from dispatch.i18n import _
 from dispatch.sla import timeline
 from dispatch.sla.models import SlaClock
 from dispatch.tickets import service as tickets
@@ -155,7 +156,9 @@ def for_ticket(
 ) -> TicketClocks:
     """The ticket's clocks with the time they have left, for staff."""
     ticket = tickets.get_or_raise(session, actor=actor, ticket_id=ticket_id)
-    require_role(actor, STAFF, to="read a ticket's SLA clocks")
+    require_role(
+        actor, STAFF, to=_("Your role (%(role)s) may not read a ticket's SLA clocks (allowed: %(allowed)s).")
+    )
     moment = now or utcnow()
     views = []
     known: dict[int, business.Calendar] = {}

@@ -49,7 +49,7 @@ EMPTY: dict[str, Any] = {"all": []}
 
 def get_or_raise(session: Session, *, actor: Actor, policy_id: int) -> SlaPolicy:
     """The policy (staff read policies), or :class:`NotFound`."""
-    require_role(actor, STAFF, to="read SLA policies")
+    require_role(actor, STAFF, to=_("Your role (%(role)s) may not read SLA policies (allowed: %(allowed)s)."))
     policy = session.get(SlaPolicy, policy_id)
     if policy is None:
         raise NotFound(_("SLA policy %(id)s not found", id=policy_id))
@@ -58,7 +58,7 @@ def get_or_raise(session: Session, *, actor: Actor, policy_id: int) -> SlaPolicy
 
 def list_policies(session: Session, *, actor: Actor) -> list[SlaPolicy]:
     """The policies in the order they are tried."""
-    require_role(actor, STAFF, to="read SLA policies")
+    require_role(actor, STAFF, to=_("Your role (%(role)s) may not read SLA policies (allowed: %(allowed)s)."))
     return list(session.scalars(select(SlaPolicy).order_by(SlaPolicy.position)))
 
 
@@ -276,7 +276,9 @@ def _position_free(session: Session, position: int, policy_id: int | None) -> No
 
 def create(session: Session, *, actor: Actor, position: int | None = None, **values: Any) -> SlaPolicy:
     """Add a policy (admins); without a position it goes last."""
-    require_role(actor, ADMINS, to="manage SLA policies")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage SLA policies (allowed: %(allowed)s).")
+    )
     if position is None:
         position = (session.scalar(select(func.max(SlaPolicy.position))) or 0) + 1
     _position_free(session, position, None)
@@ -317,7 +319,9 @@ def update(
     changes: Mapping[str, Any],
 ) -> SlaPolicy:
     """Change a policy (admins). Tickets keep the targets they were given; new and re-chosen ones get these."""
-    require_role(actor, ADMINS, to="manage SLA policies")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage SLA policies (allowed: %(allowed)s).")
+    )
     policy = get_or_raise(session, actor=actor, policy_id=policy_id)
     check_version(policy, expected_version)
     clean: dict[str, Any] = {}
@@ -349,7 +353,9 @@ def update(
 
 def delete(session: Session, *, actor: Actor, policy_id: int, expected_version: int | None) -> None:
     """Remove a policy no running clock uses (admins); retire one in use with ``active: false``."""
-    require_role(actor, ADMINS, to="manage SLA policies")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage SLA policies (allowed: %(allowed)s).")
+    )
     policy = get_or_raise(session, actor=actor, policy_id=policy_id)
     check_version(policy, expected_version)
     running = session.scalar(
@@ -374,7 +380,9 @@ def delete(session: Session, *, actor: Actor, policy_id: int, expected_version: 
 
 def reorder(session: Session, *, actor: Actor, policy_ids: Sequence[int]) -> list[SlaPolicy]:
     """Number the policies 1, 2, 3... in the order given (each named once; a catch-all must be last)."""
-    require_role(actor, ADMINS, to="manage SLA policies")
+    require_role(
+        actor, ADMINS, to=_("Your role (%(role)s) may not manage SLA policies (allowed: %(allowed)s).")
+    )
     found = {p.id: p for p in session.scalars(select(SlaPolicy))}
     if sorted(policy_ids) != sorted(found) or len(set(policy_ids)) != len(policy_ids):
         raise Invalid(

@@ -70,7 +70,9 @@ def about_to_breach(
     now: datetime | None = None,
 ) -> SoonPage:
     """Tickets whose nearest running clock is due within ``within_minutes`` (staff), nearest first."""
-    require_role(actor, STAFF, to="work the desk's queues")
+    require_role(
+        actor, STAFF, to=_("Your role (%(role)s) may not work the desk's queues (allowed: %(allowed)s).")
+    )
     if not 0 <= within_minutes <= MAX_MINUTES:
         raise Invalid(
             _("look ahead 0 to %(most)s minutes", most=MAX_MINUTES),

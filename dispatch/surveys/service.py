@@ -181,7 +181,7 @@ def list_surveys(
     page_size: int = 50,
 ) -> Page[Survey]:
     """Surveys and their answers, newest first, with filters (staff)."""
-    require_role(actor, STAFF, to="read surveys")
+    require_role(actor, STAFF, to=_("Your role (%(role)s) may not read surveys (allowed: %(allowed)s)."))
     stmt = _filtered(
         select(Survey),
         subject=subject,
@@ -195,7 +195,7 @@ def list_surveys(
 
 def get_or_raise(session: Session, *, actor: Actor, survey_id: int) -> Survey:
     """One survey with its answer (staff), or :class:`NotFound`."""
-    require_role(actor, STAFF, to="read surveys")
+    require_role(actor, STAFF, to=_("Your role (%(role)s) may not read surveys (allowed: %(allowed)s)."))
     found = session.get(Survey, survey_id)
     if found is None:
         raise NotFound(_("survey %(id)s not found", id=survey_id))

@@ -109,7 +109,11 @@ def create(
     active: bool = True,
 ) -> TicketCategory:
     """Add a category under ``parent_id`` (admins)."""
-    require_role(actor, {Role.ADMIN}, to="edit ticket categories")
+    require_role(
+        actor,
+        {Role.ADMIN},
+        to=_("Your role (%(role)s) may not edit ticket categories (allowed: %(allowed)s)."),
+    )
     _check_parent(session, None, parent_id)
     category = TicketCategory(
         name=_name_free(session, name, parent_id, None),
@@ -132,7 +136,11 @@ def create(
 
 def update(session: Session, *, actor: Actor, category_id: int, changes: Mapping[str, Any]) -> TicketCategory:
     """Rename, move, retire or change the skills of a category (admins)."""
-    require_role(actor, {Role.ADMIN}, to="edit ticket categories")
+    require_role(
+        actor,
+        {Role.ADMIN},
+        to=_("Your role (%(role)s) may not edit ticket categories (allowed: %(allowed)s)."),
+    )
     category = get_or_raise(session, actor=actor, category_id=category_id)
     parent_id = changes.get("parent_id", category.parent_id)
     if "parent_id" in changes:
@@ -150,7 +158,11 @@ def update(session: Session, *, actor: Actor, category_id: int, changes: Mapping
 
 def delete(session: Session, *, actor: Actor, category_id: int) -> None:
     """Remove a category no ticket and no sub-category uses (retire it with ``active: false`` otherwise)."""
-    require_role(actor, {Role.ADMIN}, to="edit ticket categories")
+    require_role(
+        actor,
+        {Role.ADMIN},
+        to=_("Your role (%(role)s) may not edit ticket categories (allowed: %(allowed)s)."),
+    )
     category = get_or_raise(session, actor=actor, category_id=category_id)
     if session.scalar(select(TicketCategory.id).where(TicketCategory.parent_id == category.id).limit(1)):
         raise Conflict(

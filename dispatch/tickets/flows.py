@@ -44,7 +44,9 @@ def link_order(
 ) -> Ticket:
     """Link an order of the ticket's customer to the ticket (its events join the ticket's timeline)."""
     ticket = tickets.get_or_raise(session, actor=actor, ticket_id=ticket_id)
-    tickets.require_staff(actor, "link orders to tickets")
+    tickets.require_staff(
+        actor, _("Your role (%(role)s) may not link orders to tickets (allowed: %(allowed)s).")
+    )
     order = orders.get(session, actor=actor, order_id=order_id)
     if order is None or order.customer_id != ticket.customer_id:
         raise Invalid(
@@ -83,7 +85,9 @@ def create_visit(
     it has gone).
     """
     ticket = tickets.get_or_raise(session, actor=actor, ticket_id=ticket_id)
-    tickets.require_staff(actor, "book visits from tickets")
+    tickets.require_staff(
+        actor, _("Your role (%(role)s) may not book visits from tickets (allowed: %(allowed)s).")
+    )
     if ticket.status is TicketStatus.CLOSED:
         raise Conflict(
             _("ticket %(number)s is closed: open a new ticket and mention this one", number=ticket.number),
@@ -179,7 +183,7 @@ def merge(
     """Merge a duplicate into another ticket of the same customer: its messages, images and orders move
     there, the duplicate is closed pointing at it, and both timelines say so. Returns the duplicate."""
     duplicate = tickets.get_or_raise(session, actor=actor, ticket_id=ticket_id)
-    tickets.require_staff(actor, "merge tickets")
+    tickets.require_staff(actor, _("Your role (%(role)s) may not merge tickets (allowed: %(allowed)s)."))
     tickets.check_version(duplicate, expected_version)
     target = tickets.get_or_raise(session, actor=actor, ticket_id=into_ticket_id)
     if target.id == duplicate.id:
@@ -261,7 +265,9 @@ RECENT = 10
 
 def profile(session: Session, *, actor: Actor, customer_id: int) -> Profile:
     """The customer's profile for the desk: tier, sites, open and past orders and tickets (staff)."""
-    tickets.require_staff(actor, "read customer profiles")
+    tickets.require_staff(
+        actor, _("Your role (%(role)s) may not read customer profiles (allowed: %(allowed)s).")
+    )
     customer = customers.get_or_raise(session, actor=actor, customer_id=customer_id)
     sites = list(session.scalars(select(Site).where(Site.customer_id == customer.id).order_by(Site.id)))
     by_customer = select(Order).where(Order.customer_id == customer.id)

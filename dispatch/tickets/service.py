@@ -24,7 +24,7 @@ from dispatch.db import utcnow
 from dispatch.errors import Conflict, Forbidden, Invalid, NotFound, StaleVersion
 from dispatch.events import service as events
 from dispatch.events.models import Event
-from dispatch.i18n import _
+from dispatch.i18n import LazyText, _
 from dispatch.orders import service as orders
 from dispatch.orders.models import Order, Priority
 from dispatch.routing import service as routing
@@ -101,9 +101,9 @@ def check_version(ticket: Ticket, expected: int | None) -> None:
         raise StaleVersion(f"ticket {ticket.number}", expected, ticket.version)
 
 
-def require_staff(actor: Actor, what: str) -> None:
-    """Raise :class:`Forbidden` unless an admin, dispatcher or agent acts."""
-    require_role(actor, STAFF, to=what)
+def require_staff(actor: Actor, refusal: LazyText) -> None:
+    """Raise :class:`Forbidden` (the whole sentence ``refusal``) unless an admin, dispatcher or agent acts."""
+    require_role(actor, STAFF, to=refusal)
 
 
 @contextmanager
@@ -231,7 +231,7 @@ def create(session: Session, *, actor: Actor, new: NewTicket, phone_region: str 
         customer_id = first.customer_id
         channel = TicketChannel.ENGINEER_APP
     else:
-        require_staff(actor, "open tickets")
+        require_staff(actor, _("Your role (%(role)s) may not open tickets (allowed: %(allowed)s)."))
         if new.customer_id is not None:
             customer_id = customers.get_or_raise(session, actor=actor, customer_id=new.customer_id).id
         elif new.sender is not None:
@@ -332,7 +332,7 @@ def update(
 ) -> Ticket:
     """Change a ticket's subject, priority, kind, category, site, tags or SLA policy (staff)."""
     ticket = get_or_raise(session, actor=actor, ticket_id=ticket_id)
-    require_staff(actor, "edit tickets")
+    require_staff(actor, _("Your role (%(role)s) may not edit tickets (allowed: %(allowed)s)."))
     check_version(ticket, expected_version)
     if ticket.status is TicketStatus.CLOSED:
         raise Conflict(
@@ -374,7 +374,7 @@ def change_status(
 ) -> Ticket:
     """Move the ticket to ``status`` (open, pending, on hold, resolved, reopened, closed); 409 names both states."""
     ticket = get_or_raise(session, actor=actor, ticket_id=ticket_id)
-    require_staff(actor, "change a ticket's status")
+    require_staff(actor, _("Your role (%(role)s) may not change a ticket's status (allowed: %(allowed)s)."))
     check_version(ticket, expected_version)
     action = states.ACTION_FOR_TARGET.get(status)
     if action is None:  # "new" is where tickets start, never where one goes back to
@@ -421,7 +421,7 @@ def assign(
 ) -> Ticket:
     """Give the ticket to an agent of its team by hand (or take it off them with None)."""
     ticket = get_or_raise(session, actor=actor, ticket_id=ticket_id)
-    require_staff(actor, "assign tickets")
+    require_staff(actor, _("Your role (%(role)s) may not assign tickets (allowed: %(allowed)s)."))
     check_version(ticket, expected_version)
     if ticket.status in states.DONE:
         raise Conflict(
@@ -518,7 +518,7 @@ def filtered(
             raise Invalid(
                 _("unknown queue %(queue)s", queue=queue), errors={"queue": [f"one of {', '.join(QUEUES)}"]}
             )
-        require_staff(actor, "work the desk's queues")
+        require_staff(actor, _("Your role (%(role)s) may not work the desk's queues (allowed: %(allowed)s)."))
         stmt = _queue(stmt, session, actor, queue)
         if not status:
             status = sorted(states.WORKING)
@@ -583,7 +583,7 @@ def _capped(session: Session, stmt: Select[Any]) -> tuple[int, bool]:
 
 def queue_counts(session: Session, *, actor: Actor) -> list[QueueCount]:
     """The desk's queue counts for the actor: mine, my teams', unassigned, and each of my teams."""
-    require_staff(actor, "work the desk's queues")
+    require_staff(actor, _("Your role (%(role)s) may not work the desk's queues (allowed: %(allowed)s)."))
     found = []
     for queue in QUEUES:
         n, capped = _capped(session, filtered(session, actor=actor, queue=queue))

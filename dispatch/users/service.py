@@ -110,7 +110,9 @@ def get(session: Session, *, user_id: int) -> User | None:
 def get_or_raise(session: Session, *, actor: Actor, user_id: int) -> User:
     """Return a user for an admin, or the actor's own record; else raise."""
     if actor.user_id != user_id:
-        require_role(actor, {Role.ADMIN}, to="read other users")
+        require_role(
+            actor, {Role.ADMIN}, to=_("Your role (%(role)s) may not read other users (allowed: %(allowed)s).")
+        )
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"user {user_id} not found")
@@ -140,7 +142,7 @@ def list_users(
     page_size: int = 50,
 ) -> Page[User]:
     """List users (admins only)."""
-    require_role(actor, {Role.ADMIN}, to="list users")
+    require_role(actor, {Role.ADMIN}, to=_("Your role (%(role)s) may not list users (allowed: %(allowed)s)."))
     stmt = select(User)
     if role is not None:
         stmt = stmt.where(User.role == role)
@@ -197,7 +199,9 @@ def create(
     active: bool = True,
 ) -> User:
     """Create a user (admins only)."""
-    require_role(actor, {Role.ADMIN}, to="create users")
+    require_role(
+        actor, {Role.ADMIN}, to=_("Your role (%(role)s) may not create users (allowed: %(allowed)s).")
+    )
     email = email.strip().lower()
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"a user with email {email} already exists", errors={"email": ["already used"]})
@@ -227,7 +231,9 @@ def create(
 
 def update(session: Session, *, actor: Actor, user_id: int, changes: Mapping[str, Any]) -> User:
     """Change a user's name, role, links, active flag or password (admins only)."""
-    require_role(actor, {Role.ADMIN}, to="change users")
+    require_role(
+        actor, {Role.ADMIN}, to=_("Your role (%(role)s) may not change users (allowed: %(allowed)s).")
+    )
     user = get_or_raise(session, actor=actor, user_id=user_id)
     email = str(changes.get("email", user.email)).strip().lower()
     clash = session.scalar(select(User.id).where(User.email == email, User.id != user.id))

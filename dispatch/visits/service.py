@@ -17,6 +17,7 @@ from dispatch.attachments.models import Attachment, AttachmentKind
 from dispatch.errors import Conflict, Invalid
 from dispatch.events import service as events
 from dispatch.events.models import Event
+from dispatch.i18n import _
 from dispatch.orders import service as orders
 from dispatch.orders.models import Order, OrderStatus
 from dispatch.visits.models import VisitNote
@@ -70,7 +71,11 @@ def add_note(
 ) -> tuple[VisitNote, bool]:
     """Record a note and parts used on a job under the device's id; returns it and whether it is new."""
     order = orders.get_or_raise(session, actor=actor, order_id=order_id)
-    require_role(actor, PLANNERS | {Role.ENGINEER}, to="record notes on jobs")
+    require_role(
+        actor,
+        PLANNERS | {Role.ENGINEER},
+        to=_("Your role (%(role)s) may not record notes on jobs (allowed: %(allowed)s)."),
+    )
     clean_parts = [
         {
             "name": str(p["name"]).strip(),
@@ -119,6 +124,16 @@ def add_note(
     return note, True
 
 
+def notes(session: Session, *, actor: Actor, order_id: int) -> list[VisitNote]:
+    """The notes and parts recorded on an order the actor may see, oldest first (from any phone)."""
+    return _notes_of(session, orders.get_or_raise(session, actor=actor, order_id=order_id))
+
+
+def _notes_of(session: Session, order: Order) -> list[VisitNote]:
+    stmt = select(VisitNote).where(VisitNote.order_id == order.id)
+    return list(session.scalars(stmt.order_by(VisitNote.created_at, VisitNote.id)))
+
+
 @dataclass
 class VisitReport:
     """What the customer and the office read about a visit."""
@@ -155,11 +170,7 @@ def report(session: Session, *, actor: Actor, order_id: int) -> VisitReport:
             result.outcome = "completed" if ev.action == "complete" else "incomplete"
             result.closing_notes = payload.get("notes") or payload.get("reason")
             result.follow_up_needed = bool(payload.get("follow_up_needed"))
-    result.notes = list(
-        session.scalars(
-            select(VisitNote).where(VisitNote.order_id == order.id).order_by(VisitNote.created_at)
-        )
-    )
+    result.notes = _notes_of(session, order)
     for attachment in attachments.for_order(session, actor=actor, order_id=order.id):
         if attachment.kind is AttachmentKind.SIGNATURE:
             result.signature = attachment  # the latest signature counts

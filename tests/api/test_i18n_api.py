@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Chinese text has full-width punctuation
 """The reader's language on API answers and pages: saved language, switch, browser, company default."""
 
 from __future__ import annotations
@@ -151,3 +152,32 @@ def test_our_own_validation_sentences_follow_the_readers_language_too(client, wo
         "not a phone number: use 6 to 20 digits, optionally with a leading +"
     ]
     assert chinese.json["errors"]["json"]["phone"][0].startswith("不是有效的电话号码")
+
+
+def test_werkzeugs_own_errors_and_role_refusals_speak_the_readers_language(client, world):
+    zh = {"Accept-Language": "zh-CN"}
+    missing = client.get("/api/v1/no-such-thing", headers=zh)
+    assert missing.status_code == 404
+    assert missing.json["code"] == 404
+    assert missing.json["status"] == "Not Found"
+    assert missing.json["message"] == "此地址下没有内容：请检查网址。"
+    assert (
+        client.get("/api/v1/no-such-thing").json["message"]
+        == "There is nothing at this address: check the URL."
+    )
+    wrong_method = client.put("/api/v1/auth/login", json={}, headers=zh)
+    assert wrong_method.status_code == 405
+    assert wrong_method.json["message"].startswith("此地址不接受 PUT 请求")
+    assert "POST" in wrong_method.json["message"]
+
+    # A refusal is one sentence in the reader's language, roles named in it too (no English left).
+    refused = client.post(
+        "/api/v1/skills", json={"code": "gas", "name": "Gas"}, headers=world.h("engineer", **zh)
+    )
+    assert refused.status_code == 403
+    assert refused.json["message"] == "您的角色（工程师）不能管理技能（允许的角色：管理员和调度员）。"
+    english = client.post("/api/v1/skills", json={"code": "gas", "name": "Gas"}, headers=world.h("engineer"))
+    assert (
+        english.json["message"]
+        == "Your role (engineer) may not manage skills (allowed: admin and dispatcher)."
+    )

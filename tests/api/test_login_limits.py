@@ -158,7 +158,7 @@ def test_password_checks_take_a_share_of_the_time_and_logins_beyond_it_are_refus
     assert login(client, password=PASSWORD).status_code == 200
     refused = login(client, email="agent@example.com", password=PASSWORD, address="127.0.0.2")
     assert_limited(refused, "The service is taking too many logins at this moment.")
-    assert refused.headers["Retry-After"] == "1"
+    assert int(refused.headers["Retry-After"]) >= 1  # when the pause after the check ends
     assert (
         client.get("/api/v1/auth/me", headers={"Authorization": "Bearer x"}).status_code == 401
     )  # others go on

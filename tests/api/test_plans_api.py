@@ -225,6 +225,18 @@ def test_a_move_that_breaks_a_window_is_refused_with_alternatives(client, demo, 
     assert "cannot take" in refused.json["message"]
     assert refused.json["errors"]["alternatives"]
     assert all(a["engineer_id"] != engineer_id for a in refused.json["errors"]["alternatives"])
+    # The refusal and the plan's own explanations follow the reader's language (worded when read).
+    chinese = {**demo, "Accept-Language": "zh-CN"}
+    refused_zh = client.post(
+        f"/api/v1/plans/{plan['id']}/moves",
+        json={"order_id": stop["order_id"], "engineer_id": engineer_id},
+        headers=chinese,
+    )
+    assert refused_zh.status_code == 409
+    assert "无法接下工单" in refused_zh.json["message"]
+    planned_zh = client.get(f"/api/v1/plans/{plan['id']}", headers=chinese).json
+    whys = [s["why"] for r in planned_zh["routes"] for s in r["stops"]]
+    assert all("公里" in why and "km" not in why for why in whys)
 
 
 def test_engineers_and_customers_cannot_plan(client, demo):

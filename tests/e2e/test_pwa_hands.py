@@ -189,7 +189,7 @@ def test_a_step_the_office_outdated_is_sent_again_and_the_steps_since_follow(
     assert page.text_content(".status") == "Travelling"
 
 
-def test_a_second_phone_shows_the_photos_and_signature_the_server_has(
+def test_a_second_phone_shows_the_photos_signature_and_notes_the_server_has(
     phone, browser, live_server, client, world, artifacts, tmp_path
 ):
     _context, page = phone
@@ -202,6 +202,10 @@ def test_a_second_phone_shows_the_photos_and_signature_the_server_has(
     page.wait_for_selector(".thumbs img")
     sign(page, "Grace Hall")
     page.wait_for_selector("text=Signed by Grace Hall")
+    page.fill("#note", "Replaced the pump seal")
+    page.fill("#part", "Pump seal")
+    page.click("#note-save")
+    page.wait_for_selector("text=Replaced the pump seal")
     synced(page)
 
     second = browser.new_context(service_workers="allow", viewport=PHONE, device_scale_factor=1)
@@ -214,6 +218,8 @@ def test_a_second_phone_shows_the_photos_and_signature_the_server_has(
         assert other.is_visible("text=Customer's signature: taken")
         assert other.is_visible("text=Signed by Grace Hall")
         assert other.is_enabled("[data-act=complete]")
+        # The note written on the first phone is shown here too, with its part.
+        assert other.is_visible("text=Replaced the pump seal — parts: Pump seal × 1")  # noqa: RUF001 - as shown
         other.locator(".thumbs").scroll_into_view_if_needed()
         other.screenshot(path=artifacts / "pwa-second-phone.png")
         other.click("[data-act=complete]")
@@ -266,3 +272,31 @@ def test_logging_out_warns_of_unsent_steps_then_ends_the_login_and_wipes_the_pho
         client.post(f"{API}/auth/refresh", headers={"Authorization": f"Bearer {refresh}"}).status_code == 401
     )
     assert status(client, world, oid) == "dispatched"
+
+
+def test_the_language_switch_saves_the_engineers_choice_for_every_phone(
+    phone, browser, live_server, client, world, artifacts
+):
+    _context, page = phone  # an English phone
+    log_in(page, live_server)
+    assert page.text_content("h1") == "Your jobs"
+    page.click(".langs [data-locale=zh_Hans]")
+    page.wait_for_function("() => document.querySelector('h1').textContent === '我的工单'")
+    assert page.get_attribute("html", "lang") == "zh-Hans"
+    page.wait_for_function("() => document.getElementById('sync').textContent === '已全部同步'")
+    assert client.get(f"{API}/auth/me", headers=world.h("engineer")).json["locale"] == "zh_Hans"
+    page.screenshot(path=artifacts / "pwa-language-switch-zh.png")
+
+    second = browser.new_context(
+        service_workers="allow", viewport=PHONE, device_scale_factor=1
+    )  # English too
+    try:
+        other = second.new_page()
+        log_in(other, live_server)
+        other.wait_for_function("() => document.querySelector('h1').textContent === '我的工单'")
+        other.click(".langs [data-locale=en]")
+        other.wait_for_function("() => document.querySelector('h1').textContent === 'Your jobs'")
+        synced(other)
+    finally:
+        second.close()
+    assert client.get(f"{API}/auth/me", headers=world.h("engineer")).json["locale"] == "en"
