@@ -167,7 +167,20 @@ def test_a_low_score_on_a_resolved_ticket_opens_a_review_for_the_team_lead(app, 
         assert rated is not None
         assert rated.number in review.messages[0].body
         assert "Nobody called back." in review.messages[0].body
-        # Resolving the review ticket itself asks the customer nothing.
+        # The review is a complaint: the lead finds the cause and who was responsible, then resolves
+        # it, and resolving the review ticket itself asks the customer nothing.
+        from dispatch.complaints import causes
+        from dispatch.complaints import service as complaints
+
+        cause = causes.create(session, actor=SYSTEM, name="No call back")
+        complaints.update(
+            session,
+            actor=SYSTEM,
+            ticket_id=review.id,
+            expected_version=None,
+            changes={"cause_id": cause.id, "responsible": "department", "responsible_team_id": ids["second"]},
+            limits=complaints.Limits(agent=0, lead=0),
+        )
         tickets.change_status(
             session, actor=SYSTEM, ticket_id=review.id, expected_version=None, status=TicketStatus.RESOLVED
         )
