@@ -29,6 +29,7 @@ def _close_server_connections(app: Any) -> Any:
 
 
 def _big_enough_to_tap(page: Any, selector: str) -> None:
+    page.wait_for_load_state("load")  # sizes as the person sees them: with the page's stylesheet applied
     for box in [el.bounding_box() for el in page.locator(selector).all() if el.is_visible()]:
         assert box is not None
         assert box["height"] >= 44, f"{selector} is {box['height']}px high: too small to tap"
