@@ -89,7 +89,13 @@ def create_item(
     position: int = 0,
 ) -> RubricItem:
     """Add a rubric item (leads)."""
-    leads.require_lead(session, actor, to="edit the quality rubric")
+    leads.require_lead(
+        session,
+        actor,
+        to=_(
+            "Only admins and team leads (dispatchers, and agents who lead a desk team) may edit the quality rubric."
+        ),
+    )
     item = RubricItem(
         name=_name_free(session, name, None),
         weight=_weight(weight),
@@ -112,7 +118,13 @@ def create_item(
 
 def update_item(session: Session, *, actor: Actor, item_id: int, changes: Mapping[str, Any]) -> RubricItem:
     """Rename, reweigh, mark critical or retire a rubric item (leads); scored reviews keep their copy."""
-    leads.require_lead(session, actor, to="edit the quality rubric")
+    leads.require_lead(
+        session,
+        actor,
+        to=_(
+            "Only admins and team leads (dispatchers, and agents who lead a desk team) may edit the quality rubric."
+        ),
+    )
     item = session.get(RubricItem, item_id)
     if item is None:
         raise NotFound(_("rubric item %(id)s not found", id=item_id))
@@ -149,7 +161,9 @@ def sample(
     leads.require_lead(
         session,
         actor,
-        to="sample tickets for quality review",
+        to=_(
+            "Only admins and team leads (dispatchers, and agents who lead a desk team) may sample tickets for quality review."
+        ),
     )
     if not 0 <= per_agent <= MAX_PER_AGENT:
         raise Invalid(
@@ -286,7 +300,13 @@ def score(
     session: Session, *, actor: Actor, review_id: int, marks: Sequence[Mark], comment: str = ""
 ) -> QualityReview:
     """Score a review on every active rubric item (leads; not their own work). Scoring again replaces it."""
-    leads.require_lead(session, actor, to="score quality reviews")
+    leads.require_lead(
+        session,
+        actor,
+        to=_(
+            "Only admins and team leads (dispatchers, and agents who lead a desk team) may score quality reviews."
+        ),
+    )
     review = get_or_raise(session, actor=actor, review_id=review_id)
     if review.agent_id == actor.user_id:
         raise Forbidden(_("your own work is reviewed by another lead"))

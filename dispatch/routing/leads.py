@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.access import Actor, Role
 from dispatch.errors import Forbidden
-from dispatch.i18n import _
+from dispatch.i18n import LazyText
 from dispatch.routing.models import DeskTeamMember
 
 
@@ -23,11 +23,12 @@ def is_lead(session: Session, actor: Actor) -> bool:
     return session.scalar(stmt.limit(1)) is not None
 
 
-def require_lead(session: Session, actor: Actor, *, to: str) -> None:
-    """Raise :class:`Forbidden` unless an admin or a team lead acts."""
+def require_lead(session: Session, actor: Actor, *, to: LazyText) -> None:
+    """Raise :class:`Forbidden` unless an admin or a team lead acts.
+
+    ``to`` is the whole refusal as translators see it, e.g. ``_("Only admins and team leads
+    (dispatchers, and agents who lead a desk team) may score quality reviews.")``.
+    """
     if actor.role is Role.ADMIN or is_lead(session, actor):
         return
-    raise Forbidden(
-        _("only admins and team leads (dispatchers, and agents who lead a desk team) may do this"),
-        errors={"action": [to]},
-    )
+    raise Forbidden(to, errors={"role": [actor.role.value]})
