@@ -2,10 +2,10 @@
 
 A figure is computed for one local day by a function that returns :class:`Measure` rows (see
 :mod:`dispatch.reports.measures`); the nightly job stores them and the API reads them back with the
-figure's ``reading``. To add a figure (CSAT per team or engineer from ``dispatch/surveys``, complaint
-attribution by cause and responsibility from ``dispatch/complaints``), write its day function and call
-:func:`register` from that package's ``reports.py``, imported by :func:`load_extensions` below: the
-job, the API, the CSV export and the pages pick it up with no other change.
+figure's ``reading``. A part with figures of its own (CSAT from ``dispatch/surveys``, complaint
+attribution from ``dispatch/complaints``) writes its day functions and calls :func:`register` in that
+package's ``reports.py``, listed in :data:`EXTENSIONS` below: the job, the API, the CSV export and the
+pages pick it up with no other change.
 """
 
 from __future__ import annotations
@@ -85,8 +85,8 @@ class Figure:
 
 
 _FIGURES: dict[str, Figure] = {}
-EXTENSIONS: list[str] = []
-"""Modules that register more figures when imported (e.g. ``"dispatch.surveys.reports"``)."""
+EXTENSIONS: list[str] = ["dispatch.surveys.reports", "dispatch.complaints.reports"]
+"""Modules that register more figures when imported."""
 
 
 def register(figure: Figure) -> Figure:

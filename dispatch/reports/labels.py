@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.complaints.models import RootCause
 from dispatch.engineers.models import Engineer
 from dispatch.i18n import LazyText, _, text
 from dispatch.routing.models import DeskTeam
@@ -26,11 +27,19 @@ DIMENSIONS: dict[str, LazyText] = {
     "category": _("Category"),
     "desk_team": _("Team"),
     "engineer": _("Engineer"),
+    "root_cause": _("Root cause"),
+    "responsible": _("Responsible"),
 }
-_MODELS: dict[str, type[DeskTeam] | type[TicketCategory] | type[Engineer]] = {
+RESPONSIBLE: dict[str, LazyText] = {
+    "department": _("A department"),
+    "engineer": _("An engineer"),
+    "partner": _("A partner"),
+}
+_MODELS: dict[str, type[DeskTeam] | type[TicketCategory] | type[Engineer] | type[RootCause]] = {
     "desk_team": DeskTeam,
     "category": TicketCategory,
     "engineer": Engineer,
+    "root_cause": RootCause,
 }
 
 
@@ -40,6 +49,8 @@ def names(session: Session, dimension: str, keys: Iterable[str]) -> dict[str, st
     found: dict[str, str] = {"all": text(_("All")), "none": text(_("None"))}
     if dimension == "channel":
         found.update({k: text(v) for k, v in CHANNELS.items()})
+    if dimension == "responsible":
+        found.update({k: text(v) for k, v in RESPONSIBLE.items()})
     model = _MODELS.get(dimension)
     ids = [int(k) for k in wanted if k.isdigit()]
     if model is not None and ids:
