@@ -53,13 +53,20 @@ def upload(
     if existing is not None:
         if existing.order_id != order.id or existing.sha256 != digest or existing.kind is not kind:
             raise Conflict(
-                f"attachment {attachment_id} already exists with other content: make a new id for a new image",
+                _(
+                    "attachment %(attachment_id)s already exists with other content: make a new id for a new image",
+                    attachment_id=attachment_id,
+                ),
                 errors={"attachment_id": ["already used"]},
             )
         return existing, False
     if order.status is not OrderStatus.ON_SITE:
         raise Conflict(
-            f"photos and signatures are taken on site; order {order.number} is {order.status.value}",
+            _(
+                "photos and signatures are taken on site; order %(number)s is %(status)s",
+                number=order.number,
+                status=order.status.value,
+            ),
             errors={"current_status": order.status.value},
         )
     name = (signer_name or "").strip()
@@ -103,7 +110,7 @@ def get_or_raise(session: Session, *, actor: Actor, attachment_id: str) -> Attac
         or attachment.order_id is None
         or orders.get(session, actor=actor, order_id=attachment.order_id) is None
     ):
-        raise NotFound(f"attachment {attachment_id} not found")
+        raise NotFound(_("attachment %(attachment_id)s not found", attachment_id=attachment_id))
     return attachment
 
 
@@ -159,7 +166,7 @@ def content(store: BlobStore, attachment: Attachment) -> bytes:
     try:
         return store.get(attachment.sha256)
     except FileNotFoundError as exc:
-        raise NotFound(f"the file of attachment {attachment.id} is missing from storage") from exc
+        raise NotFound(_("the file of attachment %(id)s is missing from storage", id=attachment.id)) from exc
 
 
 def for_order(session: Session, *, actor: Actor, order_id: int) -> list[Attachment]:

@@ -26,6 +26,7 @@ from dispatch.catalog.models import ServiceType
 from dispatch.config import Settings
 from dispatch.engineers.models import Engineer
 from dispatch.errors import Invalid
+from dispatch.i18n import _
 from dispatch.orders.models import Order, OrderTimeWindow
 from dispatch.planning.problem import day_origin, row_id, visit_id
 from dispatch.shifts.models import Shift
@@ -115,10 +116,14 @@ def check_day(day: date, *, time_zone: str, policy: Policy, now: datetime) -> No
     """Raise :class:`Invalid` unless ``day`` lies between today and the booking horizon."""
     today = now.astimezone(ZoneInfo(time_zone)).date()
     if day < today:
-        raise Invalid(f"{day.isoformat()} is in the past", errors={"day": ["in the past"]})
+        raise Invalid(_("%(day)s is in the past", day=day.isoformat()), errors={"day": ["in the past"]})
     if day > today + timedelta(days=policy.days_ahead):
         raise Invalid(
-            f"bookings open {policy.days_ahead} days ahead; {day.isoformat()} is further away",
+            _(
+                "bookings open %(days_ahead)s days ahead; %(day)s is further away",
+                days_ahead=policy.days_ahead,
+                day=day.isoformat(),
+            ),
             errors={"day": [f"at most {policy.days_ahead} days ahead"]},
         )
 

@@ -12,7 +12,7 @@ from dispatch.access import PLANNERS, Actor, require_role
 from dispatch.catalog.models import ServiceType, Skill
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.events import service as events
-from dispatch.i18n import _
+from dispatch.i18n import LazyText, _
 from dispatch.listing import Page, Sort, paginate
 
 _TYPE_AUDITED = (
@@ -34,7 +34,7 @@ def get_skill_or_raise(session: Session, *, skill_id: int) -> Skill:
     """Return the skill or raise :class:`NotFound`."""
     skill = session.get(Skill, skill_id)
     if skill is None:
-        raise NotFound(f"skill {skill_id} not found")
+        raise NotFound(_("skill %(skill_id)s not found", skill_id=skill_id))
     return skill
 
 
@@ -47,7 +47,7 @@ def skills_by_code(session: Session, codes: Iterable[str], *, field: str = "skil
     unknown = [c for c in wanted if c not in found]
     if unknown:
         raise Invalid(
-            f"unknown skill: {', '.join(unknown)}",
+            _("unknown skill: %(skills)s", skills=", ".join(unknown)),
             errors={field: [f"unknown skill code {c!r}" for c in unknown]},
         )
     return sorted(found.values(), key=lambda s: s.code)
@@ -63,15 +63,17 @@ def list_skills(
     return paginate(session, SKILL_SORT.apply(select(Skill), sort), page=page, page_size=page_size)
 
 
-def _code_free(session: Session, stmt: Select[Any], code: str, what: str) -> None:
+def _code_free(session: Session, stmt: Select[Any], taken: LazyText) -> None:
+    """Refuse with ``taken`` (a whole sentence) when ``stmt`` finds a row with the code."""
     if session.scalar(stmt) is not None:
-        raise Conflict(f"a {what} with code {code!r} already exists", errors={"code": ["already used"]})
+        raise Conflict(taken, errors={"code": ["already used"]})
 
 
 def create_skill(session: Session, *, actor: Actor, code: str, name: str) -> Skill:
     """Add a skill."""
     require_role(actor, PLANNERS, to=_("Your role (%(role)s) may not manage skills (allowed: %(allowed)s)."))
-    _code_free(session, select(Skill.id).where(Skill.code == code), code, "skill")
+    taken = _("a skill with code %(code)s already exists", code=repr(code))
+    _code_free(session, select(Skill.id).where(Skill.code == code), taken)
     skill = Skill(code=code, name=name)
     session.add(skill)
     session.flush()
@@ -100,7 +102,7 @@ def get_type_or_raise(session: Session, *, service_type_id: int) -> ServiceType:
     """Return the service type or raise :class:`NotFound`."""
     stype = session.get(ServiceType, service_type_id)
     if stype is None:
-        raise NotFound(f"service type {service_type_id} not found")
+        raise NotFound(_("service type %(service_type_id)s not found", service_type_id=service_type_id))
     return stype
 
 
@@ -151,7 +153,8 @@ def create_type(
     require_role(
         actor, PLANNERS, to=_("Your role (%(role)s) may not manage service types (allowed: %(allowed)s).")
     )
-    _code_free(session, select(ServiceType.id).where(ServiceType.code == code), code, "service type")
+    taken = _("a service type with code %(code)s already exists", code=repr(code))
+    _code_free(session, select(ServiceType.id).where(ServiceType.code == code), taken)
     stype = ServiceType(
         code=code,
         name=name,

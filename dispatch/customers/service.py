@@ -44,7 +44,7 @@ def get_or_raise(session: Session, *, actor: Actor, customer_id: int) -> Custome
     """Return the customer or raise :class:`NotFound`."""
     customer = get(session, actor=actor, customer_id=customer_id)
     if customer is None:
-        raise NotFound(f"customer {customer_id} not found")
+        raise NotFound(_("customer %(customer_id)s not found", customer_id=customer_id))
     return customer
 
 

@@ -44,7 +44,7 @@ def get_team_or_raise(session: Session, *, actor: Actor, team_id: int) -> Team:
     _staff_or_engineer(actor)
     team = session.get(Team, team_id)
     if team is None:
-        raise NotFound(f"team {team_id} not found")
+        raise NotFound(_("team %(team_id)s not found", team_id=team_id))
     return team
 
 
@@ -65,7 +65,9 @@ def create_team(
     """Add a team."""
     require_role(actor, PLANNERS, to=_("Your role (%(role)s) may not manage teams (allowed: %(allowed)s)."))
     if session.scalar(select(Team.id).where(Team.code == code)) is not None:
-        raise Conflict(f"a team with code {code!r} already exists", errors={"code": ["already used"]})
+        raise Conflict(
+            _("a team with code %(code)s already exists", code=repr(code)), errors={"code": ["already used"]}
+        )
     team = Team(code=code, name=name, region=region, time_zone=check_time_zone(time_zone))
     session.add(team)
     session.flush()
@@ -114,7 +116,7 @@ def get_or_raise(session: Session, *, actor: Actor, engineer_id: int) -> Enginee
     """Return the engineer or raise :class:`NotFound`."""
     engineer = get(session, actor=actor, engineer_id=engineer_id)
     if engineer is None:
-        raise NotFound(f"engineer {engineer_id} not found")
+        raise NotFound(_("engineer %(engineer_id)s not found", engineer_id=engineer_id))
     return engineer
 
 
@@ -148,7 +150,9 @@ def list_engineers(
 
 def _team_exists(session: Session, team_id: int | None) -> None:
     if team_id is not None and session.get(Team, team_id) is None:
-        raise Invalid(f"team {team_id} does not exist", errors={"team_id": ["no such team"]})
+        raise Invalid(
+            _("team %(team_id)s does not exist", team_id=team_id), errors={"team_id": ["no such team"]}
+        )
 
 
 def _email_free(session: Session, email: str | None, engineer_id: int | None) -> None:
@@ -158,7 +162,10 @@ def _email_free(session: Session, email: str | None, engineer_id: int | None) ->
         select(Engineer.id).where(Engineer.email == email, Engineer.id != (engineer_id or 0))
     )
     if clash is not None:
-        raise Conflict(f"engineer {clash} already uses {email}", errors={"email": ["already used"]})
+        raise Conflict(
+            _("engineer %(clash)s already uses %(email)s", clash=clash, email=email),
+            errors={"email": ["already used"]},
+        )
 
 
 def create(

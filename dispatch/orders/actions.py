@@ -105,13 +105,22 @@ def _clear_assignment(order: Order) -> None:
 def _engineer_for(session: Session, order: Order, engineer_id: int) -> Engineer:
     engineer = session.get(Engineer, engineer_id)
     if engineer is None:
-        raise Invalid(f"engineer {engineer_id} does not exist", errors={"engineer_id": ["no such engineer"]})
+        raise Invalid(
+            _("engineer %(engineer_id)s does not exist", engineer_id=engineer_id),
+            errors={"engineer_id": ["no such engineer"]},
+        )
     if not engineer.active:
-        raise Invalid(f"engineer {engineer.name} is not active", errors={"engineer_id": ["inactive"]})
+        raise Invalid(
+            _("engineer %(name)s is not active", name=engineer.name), errors={"engineer_id": ["inactive"]}
+        )
     missing = sorted({s.code for s in order.skills} - {s.code for s in engineer.skills})
     if missing:
         raise Invalid(
-            f"engineer {engineer.name} lacks the skills this order needs: {', '.join(missing)}",
+            _(
+                "engineer %(name)s lacks the skills this order needs: %(skills)s",
+                name=engineer.name,
+                skills=", ".join(missing),
+            ),
             errors={"engineer_id": [f"missing skill {code!r}" for code in missing]},
         )
     return engineer
@@ -128,7 +137,7 @@ def _check_start(order: Order, scheduled_start: datetime | None) -> None:
 def _reason(reason: str | None, action: str) -> str:
     text = (reason or "").strip()
     if not text:
-        raise Invalid(f"say why ({action})", errors={"reason": ["required"]})
+        raise Invalid(_("say why (%(action)s)", action=action), errors={"reason": ["required"]})
     return text
 
 
@@ -239,7 +248,9 @@ def transfer(
         )
     team = session.get(Team, team_id)
     if team is None:
-        raise Invalid(f"team {team_id} does not exist", errors={"team_id": ["no such team"]})
+        raise Invalid(
+            _("team %(team_id)s does not exist", team_id=team_id), errors={"team_id": ["no such team"]}
+        )
     keeps_engineer = order.engineer is not None and order.engineer.team_id == team.id
     if order.status not in states.OPEN:
         states.transition("transfer", order.status)  # raises, naming the states
@@ -297,7 +308,10 @@ def field_action(
     are not asked for them; the event says what was missing.
     """
     if action not in FIELD_ACTIONS:
-        raise Invalid(f"unknown action {action!r}", errors={"action": [f"one of {', '.join(FIELD_ACTIONS)}"]})
+        raise Invalid(
+            _("unknown action %(action)s", action=repr(action)),
+            errors={"action": [f"one of {', '.join(FIELD_ACTIONS)}"]},
+        )
     if actor.role in (Role.CUSTOMER, Role.AGENT):
         # Visibility first (a stranger's order is a 404), then the role.
         orders.get_or_raise(session, actor=actor, order_id=order_id)
@@ -330,7 +344,10 @@ def field_action(
             if missing and actor.role is Role.ENGINEER:
                 orders.check_version(order, expected_version)
                 what = "; ".join(f"{k.replace('_', ' ')}: {', '.join(v)}" for k, v in missing.items())
-                raise Conflict(f"order {order.number} cannot be completed yet ({what})", errors=missing)
+                raise Conflict(
+                    _("order %(number)s cannot be completed yet (%(what)s)", number=order.number, what=what),
+                    errors=missing,
+                )
             if missing:
                 payload["evidence_waived"] = missing
         if attachment_ids:

@@ -82,7 +82,7 @@ def get_or_raise(session: Session, *, actor: Actor, order_id: int) -> Order:
     """Return the order or raise :class:`NotFound`."""
     order = get(session, actor=actor, order_id=order_id)
     if order is None:
-        raise NotFound(f"order {order_id} not found")
+        raise NotFound(_("order %(order_id)s not found", order_id=order_id))
     return order
 
 
@@ -219,7 +219,9 @@ def _check_duration(duration_s: int) -> int:
 
 def _check_team(session: Session, team_id: int | None) -> None:
     if team_id is not None and session.get(Team, team_id) is None:
-        raise Invalid(f"team {team_id} does not exist", errors={"team_id": ["no such team"]})
+        raise Invalid(
+            _("team %(team_id)s does not exist", team_id=team_id), errors={"team_id": ["no such team"]}
+        )
 
 
 def create(
@@ -264,26 +266,28 @@ def create(
         )
     site = sites.get(session, actor=actor, site_id=site_id)
     if site is None:
-        raise Invalid(f"site {site_id} does not exist", errors={"site_id": ["no such site"]})
+        raise Invalid(
+            _("site %(site_id)s does not exist", site_id=site_id), errors={"site_id": ["no such site"]}
+        )
     if customer_id is None:
         customer_id = site.customer_id
     customers.get_or_raise(session, actor=actor, customer_id=customer_id)
     if site.customer_id != customer_id:
         raise Invalid(
-            f"site {site_id} belongs to another customer",
+            _("site %(site_id)s belongs to another customer", site_id=site_id),
             errors={"site_id": [f"not a site of customer {customer_id}"]},
         )
     stype = session.get(ServiceType, service_type_id)
     if stype is None or not stype.active:
         raise Invalid(
-            f"service type {service_type_id} cannot be booked",
+            _("service type %(service_type_id)s cannot be booked", service_type_id=service_type_id),
             errors={"service_type_id": ["no such active service type"]},
         )
     if external_ref is not None and session.scalar(
         select(Order.id).where(Order.external_ref == external_ref)
     ):
         raise Conflict(
-            f"an order with external_ref {external_ref!r} exists",
+            _("an order with external_ref %(external_ref)s exists", external_ref=repr(external_ref)),
             errors={"external_ref": ["already used"]},
         )
     _check_team(session, team_id)
@@ -331,7 +335,13 @@ def update(
         raise refusal(actor, STAFF, _("Your role (%(role)s) may not edit orders (allowed: %(allowed)s)."))
     check_version(order, expected_version)
     if order.status in states.FINAL:
-        raise Conflict(f"order {order.number} is {order.status.value}; it can no longer change")
+        raise Conflict(
+            _(
+                "order %(number)s is %(status)s; it can no longer change",
+                number=order.number,
+                status=order.status.value,
+            )
+        )
     if "team_id" in changes:
         _check_team(session, changes["team_id"])
     if changes.get("external_ref") is not None:
@@ -340,7 +350,8 @@ def update(
         )
         if clash is not None:
             raise Conflict(
-                f"order {clash} already has that external_ref", errors={"external_ref": ["already used"]}
+                _("order %(clash)s already has that external_ref", clash=clash),
+                errors={"external_ref": ["already used"]},
             )
     skills = catalog.skills_by_code(session, changes["skills"]) if "skills" in changes else None
     with recording(session, actor=actor, order=order, action="updated"):

@@ -52,7 +52,11 @@ def request(
     require_role(actor, PLANNERS, to=_("Your role (%(role)s) may not plan days (allowed: %(allowed)s)."))
     if not MIN_TIME_LIMIT_S <= time_limit_s <= MAX_TIME_LIMIT_S:
         raise Invalid(
-            f"time_limit_s must be between {MIN_TIME_LIMIT_S} and {MAX_TIME_LIMIT_S} seconds",
+            _(
+                "time_limit_s must be between %(least)s and %(most)s seconds",
+                least=MIN_TIME_LIMIT_S,
+                most=MAX_TIME_LIMIT_S,
+            ),
             errors={"time_limit_s": [f"{MIN_TIME_LIMIT_S}..{MAX_TIME_LIMIT_S}"]},
         )
     if team_id is not None and region:
@@ -61,12 +65,17 @@ def request(
     if team_id is not None:
         team = session.get(Team, team_id)
         if team is None:
-            raise Invalid(f"team {team_id} does not exist", errors={"team_id": ["no such team"]})
+            raise Invalid(
+                _("team %(team_id)s does not exist", team_id=team_id), errors={"team_id": ["no such team"]}
+            )
         time_zone = team.time_zone
     elif region:
         zones = set(session.scalars(select(Team.time_zone).where(Team.region == region)))
         if not zones:
-            raise Invalid(f"no team covers region {region!r}", errors={"region": ["no team has this region"]})
+            raise Invalid(
+                _("no team covers region %(region)s", region=repr(region)),
+                errors={"region": ["no team has this region"]},
+            )
         time_zone = sorted(zones)[0]
     reap_stale(session, stale_after_s=stale_after_s, queued_after_s=queued_after_s)
     running = session.scalar(
@@ -79,8 +88,12 @@ def request(
     )
     if running is not None:
         raise Conflict(
-            f"plan {running.id} for {day.isoformat()} is already {running.status.value}: "
-            "wait for it or cancel it first",
+            _(
+                "plan %(id)s for %(day)s is already %(status)s: wait for it or cancel it first",
+                id=running.id,
+                day=day.isoformat(),
+                status=running.status.value,
+            ),
             errors={"plan_id": running.id},
         )
     plan = Plan(
@@ -110,7 +123,7 @@ def get_or_raise(
     reap_stale(session, stale_after_s=stale_after_s, queued_after_s=queued_after_s, plan_id=plan_id)
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFound(f"plan {plan_id} does not exist")
+        raise NotFound(_("plan %(plan_id)s does not exist", plan_id=plan_id))
     return plan
 
 
@@ -192,7 +205,7 @@ def cancel(session: Session, *, actor: Actor, plan_id: int) -> Plan:
     """Stop a queued or running plan, or discard a ready one; a published plan stays."""
     plan = get_or_raise(session, actor=actor, plan_id=plan_id)
     if plan.status is PlanStatus.PUBLISHED:
-        raise Conflict(f"plan {plan.id} is published: re-plan the day instead of cancelling it")
+        raise Conflict(_("plan %(id)s is published: re-plan the day instead of cancelling it", id=plan.id))
     if plan.status in (PlanStatus.FAILED, PlanStatus.CANCELLED):
         return plan
     plan.status = PlanStatus.CANCELLED
@@ -264,7 +277,11 @@ def publish(
     plan = get_or_raise(session, actor=actor, plan_id=plan_id)
     if plan.status is not PlanStatus.READY:
         raise Conflict(
-            f"plan {plan.id} is {plan.status.value}: only a ready plan can be published",
+            _(
+                "plan %(id)s is %(status)s: only a ready plan can be published",
+                id=plan.id,
+                status=plan.status.value,
+            ),
             errors={"status": plan.status.value},
         )
     # Bookings place orders on routes under the day's lock: hold it so none lands while publishing.
@@ -272,8 +289,12 @@ def publish(
     changed = changed_orders(session, plan)
     if changed:
         raise Conflict(
-            f"{len(changed)} order(s) changed after plan {plan.id} was computed: "
-            "nothing was published; re-plan to include the changes",
+            _(
+                "%(count)s order(s) changed after plan %(id)s was computed: "
+                "nothing was published; re-plan to include the changes",
+                count=len(changed),
+                id=plan.id,
+            ),
             errors={"changed_orders": [c.__dict__ for c in changed]},
         )
     for route in plan.routes:

@@ -45,7 +45,7 @@ def get_or_raise(session: Session, *, actor: Actor, shift_id: int) -> Shift:
     """Return the shift or raise :class:`NotFound`."""
     shift: Shift | None = session.scalar(visible(select(Shift).where(Shift.id == shift_id), actor))
     if shift is None:
-        raise NotFound(f"shift {shift_id} not found")
+        raise NotFound(_("shift %(shift_id)s not found", shift_id=shift_id))
     return shift
 
 
@@ -124,7 +124,12 @@ def _day_free(session: Session, engineer_id: int, day: date, shift_id: int | Non
     )
     if clash is not None:
         raise Conflict(
-            f"engineer {engineer_id} already has shift {clash} on {day.isoformat()}",
+            _(
+                "engineer %(engineer_id)s already has shift %(clash)s on %(day)s",
+                engineer_id=engineer_id,
+                clash=clash,
+                day=day.isoformat(),
+            ),
             errors={"day": ["one shift per engineer per day"]},
         )
 
@@ -146,7 +151,10 @@ def create(
     require_role(actor, PLANNERS, to=_("Your role (%(role)s) may not manage shifts (allowed: %(allowed)s)."))
     engineer = engineers.get(session, actor=actor, engineer_id=engineer_id)
     if engineer is None:
-        raise Invalid(f"engineer {engineer_id} does not exist", errors={"engineer_id": ["no such engineer"]})
+        raise Invalid(
+            _("engineer %(engineer_id)s does not exist", engineer_id=engineer_id),
+            errors={"engineer_id": ["no such engineer"]},
+        )
     shift = Shift(
         engineer_id=engineer_id,
         engineer=engineer,

@@ -57,7 +57,7 @@ def get_or_raise(session: Session, *, actor: Actor, site_id: int) -> Site:
     """Return the site or raise :class:`NotFound`."""
     site = get(session, actor=actor, site_id=site_id)
     if site is None:
-        raise NotFound(f"site {site_id} not found")
+        raise NotFound(_("site %(site_id)s not found", site_id=site_id))
     return site
 
 
@@ -101,7 +101,9 @@ def check_time_zone(name: str, field: str = "time_zone") -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise Invalid(f"unknown time zone {name!r}", errors={field: ["not an IANA time zone name"]}) from exc
+        raise Invalid(
+            _("unknown time zone %(name)s", name=repr(name)), errors={field: ["not an IANA time zone name"]}
+        ) from exc
     return name
 
 

@@ -115,7 +115,7 @@ def get_or_raise(session: Session, *, actor: Actor, user_id: int) -> User:
         )
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"user {user_id} not found")
+        raise NotFound(_("user %(user_id)s not found", user_id=user_id))
     return user
 
 
@@ -204,7 +204,9 @@ def create(
     )
     email = email.strip().lower()
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"a user with email {email} already exists", errors={"email": ["already used"]})
+        raise Conflict(
+            _("a user with email %(email)s already exists", email=email), errors={"email": ["already used"]}
+        )
     check_password(password, email=email)
     _check_links(session, role=role, customer_id=customer_id, engineer_id=engineer_id, user_id=None)
     user = User(
@@ -238,7 +240,9 @@ def update(session: Session, *, actor: Actor, user_id: int, changes: Mapping[str
     email = str(changes.get("email", user.email)).strip().lower()
     clash = session.scalar(select(User.id).where(User.email == email, User.id != user.id))
     if clash is not None:
-        raise Conflict(f"a user with email {email} already exists", errors={"email": ["already used"]})
+        raise Conflict(
+            _("a user with email %(email)s already exists", email=email), errors={"email": ["already used"]}
+        )
     new = {
         name: changes.get(name, getattr(user, name))
         for name in ("role", "active", "customer_id", "engineer_id")

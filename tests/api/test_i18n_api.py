@@ -181,3 +181,19 @@ def test_werkzeugs_own_errors_and_role_refusals_speak_the_readers_language(clien
         english.json["message"]
         == "Your role (engineer) may not manage skills (allowed: admin and dispatcher)."
     )
+
+
+def test_messages_naming_a_thing_are_whole_sentences_in_the_readers_language(client, world):
+    zh = {"Accept-Language": "zh-CN"}
+    missing = client.get("/api/v1/orders/99999", headers=world.h("dispatcher", **zh))
+    assert missing.status_code == 404
+    assert missing.json["message"] == "找不到工单 99999"
+    assert client.get("/api/v1/orders/99999", headers=world.h("dispatcher")).json["message"] == (
+        "order 99999 not found"
+    )
+    taken = client.post(
+        "/api/v1/skills", json={"code": "gas", "name": "Gas again"}, headers=world.h("admin", **zh)
+    )
+    assert taken.status_code == 409
+    assert taken.json["message"] == "代码为 'gas' 的技能已存在"
+    assert taken.json["errors"] == {"code": ["already used"]}  # field details stay stable
