@@ -68,7 +68,7 @@ class StaleVersion(DomainError):
 
     status = 412
 
-    def __init__(self, what: str, expected: int, actual: int) -> None:
+    def __init__(self, what: LazyText | str, expected: int, actual: int) -> None:
         super().__init__(
             _(
                 "%(what)s has changed since you read it (you sent version %(expected)s, "

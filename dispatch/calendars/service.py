@@ -63,7 +63,7 @@ def get_or_raise(session: Session, *, actor: Actor, calendar_id: int) -> Busines
 def check_version(calendar: BusinessCalendar, expected: int | None) -> None:
     """Raise :class:`StaleVersion` unless the client read the current version (If-Match)."""
     if expected is not None and expected != calendar.version:
-        raise StaleVersion(f"business calendar {calendar.name}", expected, calendar.version)
+        raise StaleVersion(_("business calendar %(name)s", name=calendar.name), expected, calendar.version)
 
 
 def list_calendars(session: Session, *, actor: Actor) -> list[BusinessCalendar]:

@@ -317,7 +317,9 @@ def update(
         complaint = get_or_raise(session, actor=actor, ticket_id=ticket.id)
     current = complaint.version or 0
     if expected_version is not None and expected_version != current:
-        raise StaleVersion(f"the complaint of ticket {ticket.number}", expected_version, current)
+        raise StaleVersion(
+            _("the complaint of ticket %(number)s", number=ticket.number), expected_version, current
+        )
     if ticket.status is TicketStatus.CLOSED:
         raise Conflict(
             _("ticket %(number)s is closed: its complaint can no longer change", number=ticket.number),

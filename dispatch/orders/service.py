@@ -89,7 +89,7 @@ def get_or_raise(session: Session, *, actor: Actor, order_id: int) -> Order:
 def check_version(order: Order, expected: int | None) -> None:
     """Raise :class:`StaleVersion` unless the client's copy is the current one."""
     if expected is not None and expected != order.version:
-        raise StaleVersion(f"order {order.number}", expected, order.version)
+        raise StaleVersion(_("order %(number)s", number=order.number), expected, order.version)
 
 
 def snapshot(order: Order) -> dict[str, Any]:

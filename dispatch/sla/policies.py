@@ -65,7 +65,7 @@ def list_policies(session: Session, *, actor: Actor) -> list[SlaPolicy]:
 def check_version(policy: SlaPolicy, expected: int | None) -> None:
     """Raise :class:`StaleVersion` unless the client read the current version (If-Match)."""
     if expected is not None and expected != policy.version:
-        raise StaleVersion(f"SLA policy {policy.name}", expected, policy.version)
+        raise StaleVersion(_("SLA policy %(name)s", name=policy.name), expected, policy.version)
 
 
 # --- checks ------------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def get_or_raise(session: Session, *, actor: Actor, ticket_id: int) -> Ticket:
 def check_version(ticket: Ticket, expected: int | None) -> None:
     """Raise :class:`StaleVersion` unless the client's copy is the current one (If-Match)."""
     if expected is not None and expected != ticket.version:
-        raise StaleVersion(f"ticket {ticket.number}", expected, ticket.version)
+        raise StaleVersion(_("ticket %(number)s", number=ticket.number), expected, ticket.version)
 
 
 def require_staff(actor: Actor, refusal: LazyText) -> None:

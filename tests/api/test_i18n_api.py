@@ -197,3 +197,15 @@ def test_messages_naming_a_thing_are_whole_sentences_in_the_readers_language(cli
     assert taken.status_code == 409
     assert taken.json["message"] == "代码为 'gas' 的技能已存在"
     assert taken.json["errors"] == {"code": ["already used"]}  # field details stay stable
+    url = f"/api/v1/orders/{world.ids['o_new']}"
+    client.patch(
+        url, json={"description": "Bring a ladder"}, headers=world.h("dispatcher", **{"If-Match": '"v1"'})
+    )
+    stale = client.patch(
+        url, json={"description": "x"}, headers=world.h("dispatcher", **{"If-Match": '"v1"'}, **zh)
+    )
+    assert stale.status_code == 412
+    assert re.fullmatch(
+        r"工单 WO-\d+ 在您读取之后已被修改（您提交的是第 1 版，现在是第 2 版）：请重新加载后再试",
+        stale.json["message"],
+    )
