@@ -152,7 +152,10 @@ class MeReadSchema(MeSchema):
     quality_lead = fields.Method(
         "_quality_lead",
         dump_only=True,
-        metadata={"description": "samples and scores quality reviews (admins and team leads)"},
+        metadata={
+            "type": "boolean",
+            "description": "samples and scores quality reviews (admins and team leads)",
+        },
     )
 
     def _quality_lead(self, user: User) -> bool:
