@@ -148,6 +148,8 @@ def test_a_lead_draws_a_sample_scores_it_and_reads_the_weekly_table(app, live_se
             ["A1", re.compile(rf"\b{_last_monday().day}\b"), "2", "50", "1"]
         )
         page.screenshot(path=str(artifacts / "quality-lead-1-desktop-en.png"), full_page=True)
+        page.set_viewport_size(PHONE)
+        page.screenshot(path=str(artifacts / "quality-lead-2-phone-en.png"), full_page=True)
         assert not blocked, blocked
     finally:
         ctx.close()
@@ -161,7 +163,9 @@ def test_a_lead_draws_a_sample_scores_it_and_reads_the_weekly_table(app, live_se
         expect(page.locator("h1")).to_have_text("质检评审")
         expect(page.locator("#scores tr")).to_have_count(1)
         page.locator("#to-score > li summary").first.click()
-        page.screenshot(path=str(artifacts / "quality-lead-2-phone-zh.png"), full_page=True)
+        page.screenshot(path=str(artifacts / "quality-lead-3-phone-zh.png"), full_page=True)
+        page.set_viewport_size(DESKTOP)
+        page.screenshot(path=str(artifacts / "quality-lead-4-desktop-zh.png"), full_page=True)
 
         # An agent who leads no team: no lead link at the desk, and the page offers no lead controls.
         page.evaluate("sessionStorage.clear()")
