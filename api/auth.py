@@ -26,6 +26,7 @@ from api.errors import payload
 from api.fields import Id, Text
 from dispatch.access import Actor, Role
 from dispatch.config import Settings
+from dispatch.quality import service as quality
 from dispatch.users import service as users
 from dispatch.users.models import User
 
@@ -145,6 +146,22 @@ class MeSchema(Schema):
     )
 
 
+class MeReadSchema(MeSchema):
+    """The logged-in user, and what their pages offer them."""
+
+    quality_lead = fields.Method(
+        "_quality_lead",
+        dump_only=True,
+        metadata={
+            "type": "boolean",
+            "description": "samples and scores quality reviews (admins and team leads)",
+        },
+    )
+
+    def _quality_lead(self, user: User) -> bool:
+        return quality.may_lead(database.session(), users.actor_for(user))
+
+
 class MeUpdateSchema(Schema):
     """What users may change about themselves."""
 
@@ -255,7 +272,7 @@ class Me(View):
     """Who am I."""
 
     @jwt_required()
-    @blp.response(200, MeSchema)
+    @blp.response(200, MeReadSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
     def get(self) -> User:
         """The logged-in user."""

@@ -36,6 +36,14 @@ def reviews() -> Response:
     return response
 
 
+@bp.get("/desk/quality")
+def quality() -> Response:
+    """The leads' quality review: draw a week's sample, score reviews, scores per agent and week."""
+    response = Response(render_template("desk/quality.html"), mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Serve the desk at ``/desk``."""
     app.register_blueprint(bp)

@@ -238,11 +238,16 @@ def sample(
 # --- reading and scoring -----------------------------------------------------------------------
 
 
+def may_lead(session: Session, actor: Actor) -> bool:
+    """Whether the actor samples and scores reviews and reads everyone's (admins and team leads)."""
+    return actor.role is Role.ADMIN or leads.is_lead(session, actor)
+
+
 def _visible(session: Session, actor: Actor, stmt: Select[Any]) -> Select[Any]:
     require_role(
         actor, STAFF, to=_("Your role (%(role)s) may not read quality reviews (allowed: %(allowed)s).")
     )
-    if actor.role is Role.ADMIN or leads.is_lead(session, actor):
+    if may_lead(session, actor):
         return stmt
     return stmt.where(QualityReview.agent_id == (actor.user_id or 0))
 

@@ -93,7 +93,7 @@ function logout(message) {
   sessionStorage.removeItem("desk.token");
   state.token = null;
   $("app").hidden = true; $("login").hidden = false; $("logout").hidden = true; $("who").textContent = "";
-  $("my-reviews").hidden = true;
+  $("my-reviews").hidden = true; $("quality-review").hidden = true;
   $("login-error").textContent = message || "";
 }
 $("logout").addEventListener("click", () => logout());
@@ -106,6 +106,7 @@ async function start() {
   state.me = me.data;
   $("who").textContent = me.data.full_name;
   $("login").hidden = true; $("app").hidden = false; $("logout").hidden = false; $("my-reviews").hidden = false;
+  $("quality-review").hidden = !me.data.quality_lead;
   const teams = await api("GET", "/desk-teams");
   state.teams = teams.ok ? teams.data : [];
   await refreshCounts();
