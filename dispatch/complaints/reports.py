@@ -4,14 +4,13 @@ attribution is known). Registered through ``dispatch.reports.figures.EXTENSIONS`
 
 from __future__ import annotations
 
-from collections import Counter
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.complaints.models import Complaint
 from dispatch.i18n import _
 from dispatch.reports.figures import Audience, Day, Figure, Measure, Reading, register
+from dispatch.reports.measures import pooled
 from dispatch.tickets.models import Ticket, TicketKind
 
 
@@ -24,12 +23,11 @@ def attribution(session: Session, day: Day) -> list[Measure]:
             Ticket.kind == TicketKind.COMPLAINT, Ticket.resolved_at >= day.start, Ticket.resolved_at < day.end
         )
     )
-    counts: Counter[tuple[str, str]] = Counter()
-    for cause_id, responsible in session.execute(stmt):
-        counts[("all", "all")] += 1
-        counts[("root_cause", "none" if cause_id is None else str(cause_id))] += 1
-        counts[("responsible", "none" if responsible is None else responsible.value)] += 1
-    return [Measure(dim, key, n) for (dim, key), n in sorted(counts.items())]
+    rows = session.execute(stmt)
+    return pooled(
+        [({"root_cause": cause, "responsible": who}, 1, 0) for cause, who in rows],
+        ("root_cause", "responsible"),
+    )
 
 
 register(

@@ -51,10 +51,11 @@ def _counted(rows: Iterable[tuple[str, object]], dimensions: tuple[str, ...]) ->
             yield Measure(dimension, key, n)
 
 
-def _pooled(
+def pooled(
     items: Iterable[tuple[Mapping[str, object], int, int]], dimensions: tuple[str, ...]
 ) -> list[Measure]:
-    """``(keys by dimension, counted, met-or-value)`` -> one row per dimension value and ``all``."""
+    """``(keys by dimension, counted, met-or-value)`` -> one row per dimension value and ``all``
+    (figures of other parts use it too: ``dispatch/surveys/reports.py``, ``dispatch/complaints/reports.py``)."""
     count: dict[tuple[str, str], int] = defaultdict(int)
     total: dict[tuple[str, str], int] = defaultdict(int)
     for keys, n, value in items:
@@ -123,7 +124,7 @@ def _compliance(session: Session, start: datetime, end: datetime, *, ola: bool) 
     for clock, team_id, used in _stopped_clocks(session, start, end, kinds):
         met = clock.breached_at is None and used <= clock.target_s
         items.append(({"desk_team": clock.team_id if ola else team_id}, 1, int(met)))
-    return _pooled(items, ("desk_team",))
+    return pooled(items, ("desk_team",))
 
 
 def sla_met(session: Session, day: Day) -> list[Measure]:
@@ -146,7 +147,7 @@ def backlog(session: Session, day: Day) -> list[Measure]:
     )
     stmt = select(Ticket.team_id, func.count()).where(still_open).group_by(Ticket.team_id)
     rows = [({"desk_team": team_id}, int(n), 0) for team_id, n in session.execute(stmt)]
-    return _pooled(rows, ("desk_team",)) or [Measure(ALL, ALL, 0)]  # an empty desk is a level too
+    return pooled(rows, ("desk_team",)) or [Measure(ALL, ALL, 0)]  # an empty desk is a level too
 
 
 def _status_changes(session: Session, start: datetime, end: datetime) -> Iterator[str]:
@@ -217,7 +218,7 @@ def first_time_fix(session: Session, day: Day) -> list[Measure]:
         at, until = done[order_id], done[order_id] + timedelta(days=FOLLOW_UP_DAYS)
         follow_up = any(other != order_id and at < created <= until for other, created in later[site_id])
         items.append(({"engineer": engineer_id}, 1, int(not follow_up)))
-    return _pooled(items, ("engineer",))
+    return pooled(items, ("engineer",))
 
 
 @dataclass(frozen=True)
@@ -277,13 +278,13 @@ def _published_routes(session: Session, day: Day) -> list[_Route]:
 def travel_time(session: Session, day: Day) -> list[Measure]:
     """Planned travel seconds of the day's published routes (count: routes), by engineer."""
     routes = _published_routes(session, day)
-    return _pooled([({"engineer": r.engineer_id}, 1, r.travel_time_s) for r in routes], ("engineer",))
+    return pooled([({"engineer": r.engineer_id}, 1, r.travel_time_s) for r in routes], ("engineer",))
 
 
 def travel_distance(session: Session, day: Day) -> list[Measure]:
     """Planned travel metres of the day's published routes (count: routes), by engineer."""
     routes = _published_routes(session, day)
-    return _pooled([({"engineer": r.engineer_id}, 1, r.travel_distance_m) for r in routes], ("engineer",))
+    return pooled([({"engineer": r.engineer_id}, 1, r.travel_distance_m) for r in routes], ("engineer",))
 
 
 def utilisation(session: Session, day: Day) -> list[Measure]:
@@ -293,7 +294,7 @@ def utilisation(session: Session, day: Day) -> list[Measure]:
         span = int((route.returns_at - route.departs_at).total_seconds())
         on_site = sum(int((stop.departs_at - stop.starts_at).total_seconds()) for stop in route.stops)
         items.append(({"engineer": route.engineer_id}, max(span, 0), on_site))
-    return _pooled(items, ("engineer",))
+    return pooled(items, ("engineer",))
 
 
 def on_time(session: Session, day: Day) -> list[Measure]:
@@ -310,7 +311,7 @@ def on_time(session: Session, day: Day) -> list[Measure]:
         if at is not None:
             late = (at - stop.starts_at).total_seconds() > ON_TIME_GRACE_S
             items.append(({"engineer": engineer_id}, 1, int(not late)))
-    return _pooled(items, ("engineer",))
+    return pooled(items, ("engineer",))
 
 
 DESK, FIELD = Audience.DESK, Audience.FIELD

@@ -8,13 +8,12 @@ ticket, visit surveys for the engineer who did the visit. Registered through
 
 from __future__ import annotations
 
-from collections import Counter
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.i18n import _
 from dispatch.reports.figures import Audience, Day, Figure, Measure, Reading, register
+from dispatch.reports.measures import pooled
 from dispatch.surveys.models import Survey, SurveySubject
 
 SATISFIED = 4
@@ -29,13 +28,8 @@ def _csat(session: Session, day: Day, subject: SurveySubject, dimension: str) ->
         Survey.answered_at < day.end,
         Survey.score.is_not(None),
     )
-    answers: Counter[tuple[str, str]] = Counter()
-    satisfied: Counter[tuple[str, str]] = Counter()
-    for key, score in session.execute(stmt):
-        for where in (("all", "all"), (dimension, "none" if key is None else str(key))):
-            answers[where] += 1
-            satisfied[where] += int((score or 0) >= SATISFIED)
-    return [Measure(dim, key, n, satisfied[(dim, key)]) for (dim, key), n in sorted(answers.items())]
+    items = [({dimension: key}, 1, int((score or 0) >= SATISFIED)) for key, score in session.execute(stmt)]
+    return pooled(items, (dimension,))
 
 
 def desk_csat(session: Session, day: Day) -> list[Measure]:
