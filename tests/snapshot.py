@@ -72,10 +72,11 @@ def _capture(engine: Engine) -> dict[str, list[dict[str, Any]]]:
 
 def _restore(engine: Engine, rows: dict[str, list[dict[str, Any]]], *, empty_first: bool) -> None:
     tables = Base.metadata.tables
+    if empty_first:
+        from tests.conftest import _truncate  # conftest imports this module
+
+        _truncate(engine)
     with engine.begin() as conn:
-        if empty_first:
-            for table in reversed(Base.metadata.sorted_tables):
-                conn.execute(table.delete())
         for table in Base.metadata.sorted_tables:  # parents before children
             if table.name in rows:
                 conn.execute(table.insert(), rows[table.name])
