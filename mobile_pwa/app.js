@@ -14,8 +14,13 @@ const syncPill = document.getElementById("sync");
 
 // --- Header: sync state ----------------------------------------------------------------------
 
+// Several renders can be under way at once (a queued step, the answer to it, a timer); each reads the
+// outbox, and only the newest may paint, or a read from before the step was queued overwrites it.
+let syncRender = 0;
 async function renderSync() {
+  const mine = ++syncRender;
   const rows = await store.outbox();
+  if (mine !== syncRender) return;
   const conflicts = rows.filter((r) => r.status === "conflict").length;
   const waiting = rows.length - conflicts;
   const paused = store.state.paused;
