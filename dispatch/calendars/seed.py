@@ -65,6 +65,8 @@ def from_chinese_calendar(years: Sequence[int], workday: list[list[str]]) -> See
     known = {d.year for d in chinese_calendar.holidays}
     result = Seeded("chinese_calendar")
     result.years_not_covered = [y for y in years if y not in known]
+    if result.years_not_covered:
+        result.days.extend(_statutory_chinese_days(result.years_not_covered))
     for day, name in sorted(chinese_calendar.holidays.items()):
         if day.year in years:
             result.days.append(SeedDay(day, f"{chinese.get(name, name)} {name}", []))
@@ -75,3 +77,24 @@ def from_chinese_calendar(years: Sequence[int], workday: list[list[str]]) -> See
             )
     result.days.sort(key=lambda d: d.day)
     return result
+
+
+def _statutory_chinese_days(years: Sequence[int]) -> list[SeedDay]:
+    """The days the law itself closes in years ``chinese-calendar`` does not know yet.
+
+    The State Council announces each year's schedule (which weekdays join a holiday, which weekend days
+    are worked instead) late in the year before; until the library has it, the statutory days are
+    still certain (New Year's Day, the Spring Festival's eve and first three days, Labour Day's two,
+    National Day's three, and the traditional festivals), and ``holidays`` computes them from the
+    lunar calendar. Its guesses at the extra days off ("observed") are left out: an admin adds the
+    announced schedule, or a newer ``chinese-calendar`` brings it.
+    """
+    import holidays
+
+    english = holidays.country_holidays("CN", years=list(years), language="en_US")
+    chinese = holidays.country_holidays("CN", years=list(years), language="zh_CN")
+    return [
+        SeedDay(day, f"{chinese.get(day)} {name} (statutory; the year's schedule is not announced yet)", [])
+        for day, name in sorted(english.items())
+        if "observed" not in name and "substituted" not in name
+    ]

@@ -55,11 +55,10 @@ class DemoCity:
 
 
 @functools.cache
-def _chinese_year(year: int) -> tuple[frozenset[date], frozenset[date]] | None:
-    """(holidays, make-up working days) of a year, or None when ``chinese-calendar`` does not know it yet."""
+def _chinese_year(year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """(holidays, make-up working days) of a year; only the statutory holidays in a year
+    ``chinese-calendar`` does not know yet."""
     seeded = seed.from_chinese_calendar([year], WORKDAY)
-    if year in seeded.years_not_covered:
-        return None
     closed = frozenset(d.day for d in seeded.days if not d.intervals)
     make_up = frozenset(d.day for d in seeded.days if d.intervals)
     return closed, make_up
@@ -68,12 +67,9 @@ def _chinese_year(year: int) -> tuple[frozenset[date], frozenset[date]] | None:
 def chinese_working_day(day: date) -> bool:
     """Whether mainland China works on ``day``: not a statutory holiday, and a weekday or a 调休 day.
 
-    A year the library does not cover yet falls back to Monday to Friday.
+    A year the library does not cover yet keeps its statutory holidays and works Monday to Friday.
     """
-    known = _chinese_year(day.year)
-    if known is None:
-        return day.weekday() < 5
-    closed, make_up = known
+    closed, make_up = _chinese_year(day.year)
     if day in closed:
         return False
     return day in make_up or day.weekday() < 5

@@ -64,6 +64,9 @@ def test_the_china_calendar_has_the_spring_festival_and_its_weekend_make_up_days
     assert days["2026-02-14"]["intervals"] == [["09:00", "18:00"]]  # Saturday, worked (调休)
     assert "春节" in days["2026-02-17"]["name"]
     assert days["2026-02-17"]["intervals"] == []
+    # 2027's schedule is not announced yet: the statutory Spring Festival days are closed all the same.
+    assert days["2027-02-08"]["intervals"] == [] and "statutory" in days["2027-02-08"]["name"]
+    assert "2027-02-10" not in days  # a guessed extra day off is not invented
     # Friday 13 Feb 17:00 + 2 business hours: 1 h on Friday, then 1 h of the make-up Saturday.
     due = client.get(
         f"{API}/calendars/{cal}/due?start=2026-02-13T09:00:00Z&seconds=7200", headers=world.h("agent")

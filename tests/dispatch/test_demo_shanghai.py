@@ -94,9 +94,13 @@ def test_working_days_follow_the_chinese_calendar():
     assert cities.chinese_working_day(date(2026, 9, 20))  # a Sunday made a working day
     assert not cities.chinese_working_day(date(2026, 10, 11))  # an ordinary Sunday
     assert cities.chinese_working_day(date(2026, 10, 8))
-    # A year the calendar library does not know yet: Monday to Friday.
-    assert cities.chinese_working_day(date(2099, 10, 1))  # a Thursday
-    assert not cities.chinese_working_day(date(2099, 10, 3))
+    # A year the calendar library does not know yet keeps the days the law closes, else Monday to Friday.
+    assert not cities.chinese_working_day(date(2027, 2, 6))  # 春节, a Saturday anyway
+    assert not cities.chinese_working_day(date(2027, 2, 8))  # 春节, a Monday
+    assert not cities.chinese_working_day(date(2027, 10, 1))  # 国庆节, a Friday
+    assert cities.chinese_working_day(date(2027, 10, 8))  # a Friday after the Golden Week
+    assert cities.chinese_working_day(date(2099, 10, 6))  # a Tuesday
+    assert not cities.chinese_working_day(date(2099, 10, 1))  # 国庆节, a Thursday
     assert cities.get("shanghai").next_working_day(date(2026, 9, 30)) == date(2026, 10, 8)
     assert cities.get("manchester").next_working_day(date(2026, 9, 30)) == date(2026, 10, 1)
 
