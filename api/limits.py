@@ -30,18 +30,39 @@ from werkzeug.exceptions import TooManyRequests
 
 from api.errors import payload
 from dispatch.config import Settings
-from dispatch.i18n import N_, gettext
+from dispatch.i18n import ngettext
 
 LOGIN_ENDPOINTS = ("auth.Login", "customer.login")
 REFRESH_ENDPOINTS = ("auth.Refresh",)
 HTML_ENDPOINTS = ("customer.login",)
-MESSAGES = {
-    "account": N_("Too many failed logins for this account. Try again in %(seconds)s seconds."),
-    "address": N_("Too many logins from your address. Try again in %(seconds)s seconds."),
-    "refresh": N_("Too many token refreshes from your address. Try again in %(seconds)s seconds."),
-    "service": N_("The service is taking too many logins at this moment. Try again in %(seconds)s seconds."),
-}
-"""The refusals, in the reader's language when answered."""
+REFUSALS = ("account", "address", "refresh", "service")
+
+
+def refusal(kind: str, seconds: int) -> str:
+    """The refusal of kind ``kind`` (one of ``REFUSALS``), in the reader's language, with the wait."""
+    if kind == "account":
+        return ngettext(
+            "Too many failed logins for this account. Try again in %(num)s second.",
+            "Too many failed logins for this account. Try again in %(num)s seconds.",
+            seconds,
+        )
+    if kind == "refresh":
+        return ngettext(
+            "Too many token refreshes from your address. Try again in %(num)s second.",
+            "Too many token refreshes from your address. Try again in %(num)s seconds.",
+            seconds,
+        )
+    if kind == "service":
+        return ngettext(
+            "The service is taking too many logins at this moment. Try again in %(num)s second.",
+            "The service is taking too many logins at this moment. Try again in %(num)s seconds.",
+            seconds,
+        )
+    return ngettext(
+        "Too many logins from your address. Try again in %(num)s second.",
+        "Too many logins from your address. Try again in %(num)s seconds.",
+        seconds,
+    )
 
 
 class Busy(TooManyRequests):
@@ -167,7 +188,7 @@ def _too_many(error: TooManyRequests) -> Any:
     else:
         reset_at = breached.reset_at if breached is not None else time.time() + 1
         seconds = max(1, math.ceil(reset_at - time.time()))
-    message = gettext(MESSAGES.get(str(error.description), MESSAGES["address"]), seconds=seconds)
+    message = refusal(str(error.description), seconds)
     headers = {"Retry-After": str(seconds)}
     if request.endpoint in HTML_ENDPOINTS:
         page = render_template(

@@ -73,7 +73,7 @@ def assert_limited(response, message_start):
     assert response.json["message"].startswith(message_start)
     seconds = int(response.headers["Retry-After"])
     assert 1 <= seconds <= 3600
-    assert f"Try again in {seconds} seconds." in response.json["message"]
+    assert f"Try again in {seconds} {'second' if seconds == 1 else 'seconds'}." in response.json["message"]
 
 
 def test_one_address_gets_a_few_tries_then_429_without_a_hash(make_app, world, hashes):
@@ -133,7 +133,7 @@ def test_the_customer_login_form_answers_with_a_page(make_app, world, hashes):
     assert page.mimetype == "text/html"
     assert int(page.headers["Retry-After"]) >= 1
     html = page.get_data(as_text=True)
-    assert re.search(r"Too many logins from your address\. Try again in \d+ seconds\.", html)
+    assert re.search(r"Too many logins from your address\. Try again in \d+ seconds?\.", html)
     assert 'value="customer@example.com"' in html  # the form is there again, filled in
     assert hashes[0] == checked
     assert client.get("/account/login").status_code == 200  # reading the form is not limited
@@ -194,3 +194,14 @@ def test_logins_go_on_when_the_limits_store_is_down(make_app, world):
     assert login(client, password=PASSWORD).status_code == 200
     assert login(client).status_code == 401
     assert login(client).status_code == 429  # counted in memory meanwhile
+
+
+@pytest.mark.parametrize(("locale", "seconds", "said"), [("en", 1, "in 1 second."), ("en", 7, "in 7 seconds.")])
+def test_the_wait_is_said_in_the_right_number(locale, seconds, said):
+    from api.limits import REFUSALS, refusal
+    from dispatch.i18n import use_locale
+
+    with use_locale(locale):
+        assert all(refusal(kind, seconds).endswith(said) for kind in REFUSALS)
+    with use_locale("zh_Hans"):
+        assert all(f"{seconds} 秒后再试" in refusal(kind, seconds) for kind in REFUSALS)
