@@ -194,7 +194,12 @@ def catalog(locale: str) -> Response:
     """The browser scripts' messages in ``locale``: ``{msgid: text}``, plurals as lists."""
     chosen = i18n.normalize(locale)
     if chosen is None:
-        response = jsonify(code=404, status="Not Found", message=f"no catalog for {locale[:40]!r}")
+        message = i18n.gettext(
+            "There is no catalog for %(locale)s: the languages are %(known)s.",
+            locale=repr(locale[:40]),
+            known=", ".join(i18n.available_locales()),
+        )
+        response = jsonify(code=404, status="Not Found", message=message)
         response.status_code = 404
         return response
     body = {"locale": chosen, "tag": i18n.html_lang(chosen), **browser_catalog(chosen)}

@@ -78,7 +78,9 @@ def test_the_browser_catalog_answers_for_known_languages_only(client):
     assert chinese.status_code == 200
     assert chinese.json["locale"] == "zh_Hans"
     assert chinese.json["nplurals"] == 1
-    assert client.get("/i18n/tlh.json").status_code == 404
+    unknown = client.get("/i18n/tlh.json", headers={"Accept-Language": "zh-CN"})
+    assert unknown.status_code == 404
+    assert unknown.json["message"] == "没有 'tlh' 的语言包：可用的语言有 en, zh_Hans。"
     script = client.get("/i18n/i18n.js")
     assert script.status_code == 200
     assert script.mimetype == "text/javascript"
