@@ -20,6 +20,26 @@ def _settings(**overrides: Any) -> Settings:
         raise click.ClickException(str(exc)) from exc
 
 
+def _served_settings() -> Settings:
+    """The settings to serve with; a demo database (loaded by `load-demo --city ...`, never in
+    production) is served with its city's company defaults, as `dispatch demo` serves it."""
+    settings = _settings()
+    if settings.env == "production":
+        return settings
+    from dispatch.db import make_engine, make_session_factory
+    from dispatch.demo import loader
+
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            city = loader.demo_city(session)
+    finally:
+        engine.dispose()
+    if city is None:
+        return settings
+    return _settings(**demo_settings(city, os.environ))
+
+
 @click.group()
 def main() -> None:
     """Field-service dispatch."""
@@ -146,7 +166,7 @@ def demo(host: str, port: int, orders_count: int, city: str) -> None:
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the API with gunicorn (migrate first with `dispatch db upgrade`)."""
-    settings = _settings()
+    settings = _served_settings()
     if not settings.redis_url and workers > 1:
         click.echo("no REDIS_URL: each worker process runs its own in-process job worker", err=True)
     _serve(settings, host, port, workers=workers)
@@ -198,7 +218,7 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     from dispatch.tasks import runtime
     from dispatch.tasks.queue import QUEUES
 
-    settings = _settings()
+    settings = _served_settings()
     if not settings.redis_url:
         raise click.ClickException("set DISPATCH_REDIS_URL (or REDIS_URL): the worker takes jobs from Redis")
     unknown = set(queues) - set(QUEUES)

@@ -132,11 +132,11 @@ def demo_without_server(tmp_path, monkeypatch):
     )
     unset = {k: None for k in os.environ if k.startswith("DISPATCH_") or k in ("DATABASE_URL", "REDIS_URL")}
 
-    def run(*args, **env):
+    def run(*args, command="demo", **env):
         served.clear()
         result = CliRunner().invoke(
             cli.main,
-            ["demo", "--port", str(free_port()), *args],
+            [command, "--port", str(free_port()), *args],
             env={**unset, "DISPATCH_INSTANCE_PATH": str(tmp_path / "instance"), **env},
         )
         return result, served.get("settings")
@@ -170,6 +170,20 @@ def test_demo_city_shanghai_loads_chinese_data_and_serves_the_company_in_shangha
     assert again.exit_code == 0, again.output
     assert "demo not loaded again" in again.output
     assert "it holds the shanghai demo, not manchester" in again.stderr
+    assert settings.default_time_zone == "Europe/London"
+    # Served later by `dispatch serve` (as after `load-demo --city shanghai`): still the Shanghai company.
+    development = {"DISPATCH_ENV": "development", "DISPATCH_SECRET_KEY": "k" * 40}
+    served, settings = demo_without_server("--workers", "1", command="serve", **development)
+    assert served.exit_code == 0, served.output
+    assert (settings.default_time_zone, settings.default_locale, settings.company_name) == (
+        "Asia/Shanghai",
+        "zh_Hans",
+        "申城上门服务",
+    )
+    # A company's own database (no demo logins), even with sites in China, keeps the settings it is given.
+    with sqlite3.connect(tmp_path / "instance" / "dispatch.db") as db:
+        db.execute("UPDATE users SET email = 'ops@company.example' WHERE email = 'admin@example.com'")
+    _, settings = demo_without_server("--workers", "1", command="serve", **development)
     assert settings.default_time_zone == "Europe/London"
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from dispatch.access import SYSTEM, Role
@@ -70,6 +70,15 @@ def loaded_city(session: Session) -> str | None:
     """Which demo city the database holds (by its sites' country), or None."""
     code = session.scalar(select(Site.country_code).order_by(Site.id).limit(1))
     return next((c.key for c in cities.CITIES.values() if c.country_code == code), None)
+
+
+def demo_city(session: Session) -> str | None:
+    """The demo city a database holds when it was loaded by the demo loader (its logins are there),
+    else None: a company's own data in China or England is not taken for a demo."""
+    if not inspect(session.get_bind()).has_table(User.__tablename__):
+        return None
+    demo = session.scalar(select(User.id).where(User.email == DEMO_LOGINS[0].email).limit(1))
+    return loaded_city(session) if demo is not None else None
 
 
 def load(
