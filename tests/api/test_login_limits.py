@@ -196,7 +196,9 @@ def test_logins_go_on_when_the_limits_store_is_down(make_app, world):
     assert login(client).status_code == 429  # counted in memory meanwhile
 
 
-@pytest.mark.parametrize(("locale", "seconds", "said"), [("en", 1, "in 1 second."), ("en", 7, "in 7 seconds.")])
+@pytest.mark.parametrize(
+    ("locale", "seconds", "said"), [("en", 1, "in 1 second."), ("en", 7, "in 7 seconds.")]
+)
 def test_the_wait_is_said_in_the_right_number(locale, seconds, said):
     from api.limits import REFUSALS, refusal
     from dispatch.i18n import use_locale
