@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dispatch import statuses
 from dispatch.i18n import LazyText, _
 
 
@@ -50,12 +51,12 @@ class InvalidTransition(Conflict):
     def __init__(self, action: str, current: str, target: str, allowed_from: tuple[str, ...]) -> None:
         super().__init__(
             _(
-                "cannot %(action)s an order that is %(current)s: "
-                "%(action)s moves an order from %(allowed)s to %(target)s",
-                action=action.replace("_", " "),
-                current=current,
-                allowed=", ".join(allowed_from),
-                target=target,
+                "cannot %(action)s an order that is %(current)s "
+                "(only one that is %(allowed)s; it would then be %(target)s)",
+                action=statuses.word("OrderAction", action),
+                current=statuses.word("OrderStatus", current),
+                allowed=statuses.words("OrderStatus", allowed_from),
+                target=statuses.word("OrderStatus", target),
             ),
             errors={"current_status": current, "target_status": target},
         )

@@ -18,6 +18,7 @@ from dispatch.events import service as events
 from dispatch.i18n import _
 from dispatch.orders import service as orders
 from dispatch.orders.models import Order, OrderStatus
+from dispatch.statuses import status_word
 
 FIELD_ROLES = PLANNERS | {Role.ENGINEER}
 
@@ -65,7 +66,7 @@ def upload(
             _(
                 "photos and signatures are taken on site; order %(number)s is %(status)s",
                 number=order.number,
-                status=order.status.value,
+                status=status_word(order.status),
             ),
             errors={"current_status": order.status.value},
         )

@@ -12,6 +12,7 @@ from dispatch.i18n import _
 from dispatch.listing import Page, paginate
 from dispatch.notifications.models import Channel, DeliveryAttempt, DeliveryStatus, Notification
 from dispatch.notifications.outbox import PENDING_KEY
+from dispatch.statuses import status_word
 
 ADMINS = frozenset({Role.ADMIN})
 
@@ -67,7 +68,11 @@ def retry(session: Session, *, actor: Actor, notification_id: int) -> Notificati
     row = get_or_raise(session, actor=actor, notification_id=notification_id)
     if row.status in (DeliveryStatus.SENT, DeliveryStatus.SENDING):
         raise Conflict(
-            _("notification %(id)s is %(status)s: it is not sent again", id=row.id, status=row.status.value),
+            _(
+                "notification %(id)s is %(status)s: it is not sent again",
+                id=row.id,
+                status=status_word(row.status),
+            ),
             errors={"status": [row.status.value]},
         )
     row.status, row.attempts, row.next_attempt_at, row.last_error = DeliveryStatus.PENDING, 0, utcnow(), ""

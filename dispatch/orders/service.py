@@ -33,6 +33,7 @@ from dispatch.orders.models import (
     parse_number,
 )
 from dispatch.sites import service as sites
+from dispatch.statuses import status_word
 
 AUDITED = (
     "status",
@@ -339,7 +340,7 @@ def update(
             _(
                 "order %(number)s is %(status)s; it can no longer change",
                 number=order.number,
-                status=order.status.value,
+                status=status_word(order.status),
             )
         )
     if "team_id" in changes:

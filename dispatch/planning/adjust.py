@@ -19,6 +19,7 @@ from dispatch.planning import service
 from dispatch.planning.jobs import write_result
 from dispatch.planning.models import Plan, PlanStatus
 from dispatch.planning.problem import engineer_key, load_day, row_id, teams_for, visit_id
+from dispatch.statuses import status_word
 
 MAX_ALTERNATIVES = 5
 
@@ -33,7 +34,7 @@ def move(
             _(
                 "plan %(plan)s is %(status)s: only a ready plan can be adjusted",
                 plan=plan.id,
-                status=plan.status.value,
+                status=status_word(plan.status),
             ),
             errors={"status": plan.status.value},
         )

@@ -26,6 +26,7 @@ from dispatch.orders import service as orders
 from dispatch.orders.models import Order, OrderStatus, OrderTimeWindow
 from dispatch.planning.models import ACTIVE, Plan, PlanKind, PlanStatus, PlanStop
 from dispatch.planning.problem import PLANNABLE, UNDER_WAY, day_origin, teams_for
+from dispatch.statuses import status_word
 
 MIN_TIME_LIMIT_S = 1
 MAX_TIME_LIMIT_S = 600
@@ -92,7 +93,7 @@ def request(
                 "plan %(id)s for %(day)s is already %(status)s: wait for it or cancel it first",
                 id=running.id,
                 day=day.isoformat(),
-                status=running.status.value,
+                status=status_word(running.status),
             ),
             errors={"plan_id": running.id},
         )
@@ -280,7 +281,7 @@ def publish(
             _(
                 "plan %(id)s is %(status)s: only a ready plan can be published",
                 id=plan.id,
-                status=plan.status.value,
+                status=status_word(plan.status),
             ),
             errors={"status": plan.status.value},
         )

@@ -14,6 +14,7 @@ from dispatch.i18n import _
 from dispatch.routing import service as routing
 from dispatch.routing import wake
 from dispatch.routing.models import DeskTeam
+from dispatch.statuses import status_word
 from dispatch.tickets import service as tickets
 from dispatch.tickets import states
 from dispatch.tickets.models import Ticket
@@ -32,7 +33,7 @@ def _movable(ticket: Ticket) -> None:
             _(
                 "ticket %(number)s is %(status)s: reopen it before it moves to another team",
                 number=ticket.number,
-                status=ticket.status.value,
+                status=status_word(ticket.status),
             ),
             errors={"current_status": ticket.status.value},
         )

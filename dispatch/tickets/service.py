@@ -31,6 +31,7 @@ from dispatch.routing import service as routing
 from dispatch.routing import wake
 from dispatch.routing.models import DeskAgent
 from dispatch.sites.models import Site
+from dispatch.statuses import status_word
 from dispatch.tickets import states
 from dispatch.tickets.models import (
     Ticket,
@@ -428,7 +429,7 @@ def assign(
             _(
                 "ticket %(number)s is %(status)s: only a ticket still being worked on is assigned",
                 number=ticket.number,
-                status=ticket.status.value,
+                status=status_word(ticket.status),
             ),
             errors={"current_status": ticket.status.value},
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dispatch import statuses
 from dispatch.errors import Conflict, InvalidTransition
 from dispatch.i18n import _
 from dispatch.tickets.models import TicketStatus as S
@@ -69,9 +70,9 @@ class InvalidTicketTransition(InvalidTransition):
             _(
                 "a ticket that is %(current)s cannot become %(target)s: "
                 "only a ticket that is %(allowed)s can",
-                current=current,
-                target=target,
-                allowed=", ".join(allowed_from),
+                current=statuses.word("TicketStatus", current),
+                target=statuses.word("TicketStatus", target),
+                allowed=statuses.words("TicketStatus", allowed_from),
             ),
             errors={"current_status": current, "target_status": target},
         )

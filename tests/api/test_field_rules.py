@@ -126,7 +126,7 @@ def test_a_step_someone_else_made_or_an_older_one_is_still_a_conflict(client, wo
     oid = world.ids["o_acc"]  # accepted when the world was built, by the system, not by this engineer
     refused = act(client, world, oid, "accept")
     assert refused.status_code == 409
-    assert "cannot accept an order that is accepted" in refused.json["message"]
+    assert "cannot accept an order that is accepted by the engineer" in refused.json["message"]
     mine = world.ids["o_disp"]
     assert act(client, world, mine, "accept").status_code == 200
     by_office = act(client, world, mine, "accept", role="dispatcher")

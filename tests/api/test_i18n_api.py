@@ -22,7 +22,7 @@ def test_api_errors_follow_the_browsers_language_and_keep_their_codes(client, wo
     english = _refused_dispatch(client, world)
     chinese = _refused_dispatch(client, world, **{"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
     assert english.status_code == chinese.status_code == 409
-    assert english.json["message"].startswith("cannot dispatch an order that is new")
+    assert english.json["message"].startswith("cannot dispatch an order that is not yet planned")
     assert "无法" in chinese.json["message"]
     assert chinese.json["status"] == "Conflict"  # codes and field names stay stable
     assert (

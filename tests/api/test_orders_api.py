@@ -170,7 +170,7 @@ def test_illegal_transition_is_409_naming_both_states(client, world):
     assert response.status_code == 409
     assert (
         response.json["message"]
-        == "cannot complete an order that is new: complete moves an order from on_site to completed"
+        == "cannot complete an order that is not yet planned (only one that is on site; it would then be completed)"
     )
     assert response.json["errors"] == {"current_status": "new", "target_status": "completed"}
 
@@ -285,7 +285,7 @@ def test_cancel_is_refused_once_the_engineer_is_on_site(client, world):
         headers=world.h("customer", **{"If-Match": etag_of(client, world, oid)}),
     )
     assert response.status_code == 409
-    assert "on_site" in response.json["message"]
+    assert "an order that is on site" in response.json["message"]
     assert "cancelled" in response.json["message"]
 
 

@@ -65,7 +65,8 @@ def test_the_china_calendar_has_the_spring_festival_and_its_weekend_make_up_days
     assert "春节" in days["2026-02-17"]["name"]
     assert days["2026-02-17"]["intervals"] == []
     # 2027's schedule is not announced yet: the statutory Spring Festival days are closed all the same.
-    assert days["2027-02-08"]["intervals"] == [] and "statutory" in days["2027-02-08"]["name"]
+    assert days["2027-02-08"]["intervals"] == []
+    assert "statutory" in days["2027-02-08"]["name"]
     assert "2027-02-10" not in days  # a guessed extra day off is not invented
     # Friday 13 Feb 17:00 + 2 business hours: 1 h on Friday, then 1 h of the make-up Saturday.
     due = client.get(

@@ -38,8 +38,9 @@ def test_lazy_text_is_translated_when_shown_in_the_readers_language():
     with i18n.use_locale("zh-CN"):
         shown = str(error.message)
     assert "无法" in shown
-    assert "check in" in shown  # placeholders are filled in, whatever the language
-    assert str(error.message).startswith("cannot check in an order that is new")
+    assert "签到" in shown
+    assert "on_site" not in shown
+    assert str(error.message).startswith("cannot check in at an order that is not yet planned")
     assert error.message.source() == str(error.message)
 
 

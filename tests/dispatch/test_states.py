@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dispatch import statuses
 from dispatch.errors import InvalidTransition
 from dispatch.orders import states
 from dispatch.orders.models import OrderStatus as S
@@ -44,7 +45,7 @@ def test_every_action_from_every_status(action, current):
     else:
         with pytest.raises(InvalidTransition) as raised:
             states.transition(action, current)
-        assert f"an order that is {current.value}" in raised.value.message
+        assert f"an order that is {statuses.word('OrderStatus', current.value)}" in str(raised.value.message)
         assert raised.value.errors == {
             "current_status": current.value,
             "target_status": states.MOVES[action].target.value,
