@@ -60,6 +60,16 @@ def test_a_phone_set_to_chinese_shows_the_app_in_chinese(browser, live_server, w
         page.wait_for_selector("#history li:not(.muted)")
         page.screenshot(path=artifacts / "pwa-zh-on-site.png", full_page=True)
 
+        # Offline, a reload still opens the app in Chinese: the shell and the catalog are kept.
+        page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=60_000)
+        context.set_offline(True)
+        page.reload()
+        page.wait_for_selector("[data-act=complete]")
+        assert page.text_content("[data-act=complete]") == "完工"
+        assert page.text_content(".status") == "已到达现场"
+        assert "离线" in page.text_content("#sync")
+        context.set_offline(False)
+
         assert errors == []
     finally:
         context.close()
