@@ -333,8 +333,10 @@ export async function discard(seq) {
 }
 
 // Log out: end the login on the server (best effort: offline, the tokens simply expire) and wipe
-// this phone's copy: tokens, jobs, unsent changes and images.
+// this phone's copy: tokens, jobs, unsent changes and images. The language picked on this phone
+// stays: it is the phone's, and the next person to log in reads the login screen in it.
 export async function logout() {
+  const locale = await meta("locale");
   for (const name of ["refresh", "access"]) {
     const token = await meta(name);
     if (!token) continue;
@@ -345,6 +347,7 @@ export async function logout() {
   const db = await dbp;
   const tx = db.transaction(["meta", "jobs", "outbox", "blobs"], "readwrite");
   await Promise.all(["meta", "jobs", "outbox", "blobs"].map((name) => tx.objectStore(name).clear()));
+  if (locale) tx.objectStore("meta").put(locale, "locale");
   await tx.done;
   state.paused = false;
   changed();

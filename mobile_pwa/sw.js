@@ -1,7 +1,7 @@
 // Service worker: the app shell is precached under a versioned name, so the app opens offline.
 // API calls are never cached here (the outbox in IndexedDB is what makes writes work offline).
 // The translations (/i18n/) are kept too, so the app speaks the engineer's language offline.
-const VERSION = "shell-v4";
+const VERSION = "shell-v5";
 const TEXTS = "i18n-v1";
 const SHELL = [
   "/app/", "/app/index.html", "/app/app.css", "/app/app.js", "/app/store.js", "/app/job.js", "/app/refusals.js",

@@ -286,6 +286,14 @@ def test_the_language_switch_saves_the_engineers_choice_for_every_phone(
     page.wait_for_function("() => document.getElementById('sync').textContent === '已全部同步'")
     assert client.get(f"{API}/auth/me", headers=world.h("engineer")).json["locale"] == "zh_Hans"
     page.screenshot(path=artifacts / "pwa-language-switch-zh.png")
+    # Logging out keeps the phone's language: the login screen, and after a reload too, is in Chinese.
+    page.click("#logout")
+    page.wait_for_selector("#login")
+    assert page.text_content("h1") == "登录"
+    page.reload()
+    page.wait_for_selector("#login")
+    assert page.text_content("h1") == "登录"
+    log_in(page, live_server)
 
     second = browser.new_context(
         service_workers="allow", viewport=PHONE, device_scale_factor=1
