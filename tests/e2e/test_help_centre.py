@@ -146,7 +146,7 @@ def test_a_suggested_article_answers_the_question_on_the_contact_form(app, live_
         page.screenshot(path=str(artifacts / "help-4-contact-suggest-phone-zh.png"), full_page=True)
         page.click("[data-answered]")
         expect(page.locator("#suggest-done")).to_be_visible()
-        expect(page.locator("form[data-once]")).to_be_hidden()
+        expect(page.locator("form[data-send-once]")).to_be_hidden()
         page.screenshot(path=str(artifacts / "help-5-contact-answered-phone-zh.png"), full_page=True)
         assert not blocked, blocked
     finally:

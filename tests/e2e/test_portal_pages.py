@@ -77,7 +77,7 @@ def test_a_customer_opens_a_ticket_with_a_photo_and_follows_the_answer(
         page.fill("#body", "A small puddle every morning.")
         page.set_input_files("#photo", str(photo))
         page.screenshot(path=str(artifacts / "portal-1-new-phone.png"), full_page=True)
-        page.dblclick("form[data-once] button[type=submit]")
+        page.dblclick("form[data-send-once] button[type=submit]")
 
         page.wait_for_url(re.compile(r".*/my/tickets/\d+\?opened=1"))
         reference = page.locator("#reference").inner_text()
@@ -132,7 +132,7 @@ def test_the_contact_form_opens_a_ticket_and_shows_its_reference(app, live_serve
         page.fill("#subject", "空调漏水")
         page.fill("#body", "客厅的空调一直在滴水。")
         page.screenshot(path=str(artifacts / "contact-1-form-phone-zh.png"), full_page=True)
-        page.click("form[data-once] button[type=submit]")
+        page.click("form[data-send-once] button[type=submit]")
         reference = page.locator("#reference").inner_text()
         assert re.fullmatch(r"T-\d{6}", reference)
         page.screenshot(path=str(artifacts / "contact-2-thanks-phone-zh.png"), full_page=True)

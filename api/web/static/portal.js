@@ -1,7 +1,7 @@
-/* The portal's and the contact form's helpers (a file: the CSP runs no inline script).
-   - Suggested articles under the subject, as the customer types (debounced); the panel stays
-     hidden when the knowledge base has nothing or no suggestion endpoint (404).
-   - A form sends once: the button is disabled on the first submit (the server keys it too). */
+/* The portal's and the contact form's helper (a file: the CSP runs no inline script): suggested
+   articles under the subject, as the customer types (debounced); the panel stays hidden when the
+   knowledge base has nothing or no suggestion endpoint (404). Sending a form once is customer.js's
+   data-send-once, as on every customer page. */
 const SUGGEST_MS = 350;
 const subject = document.querySelector("[data-suggest]");
 const panel = document.getElementById("suggest");
@@ -56,10 +56,3 @@ if (subject && panel) {
   if (subject.value) suggest(subject.value);
 }
 
-document.querySelectorAll("form[data-once]").forEach((form) => {
-  form.addEventListener("submit", (event) => {
-    if (form.dataset.sent) { event.preventDefault(); return; }
-    form.dataset.sent = "1";
-    form.querySelectorAll("button[type=submit]").forEach((b) => { b.disabled = true; });
-  });
-});
