@@ -45,6 +45,14 @@ class RubricItemUpdateSchema(Schema):
     active = fields.Boolean()
 
 
+class RubricQuery(Schema):
+    """Which rubric items."""
+
+    retired = fields.Boolean(
+        load_default=False, metadata={"description": "leads: the retired items too (to put one back)"}
+    )
+
+
 class SampleSchema(Schema):
     """Which week to sample, and how many tickets per agent."""
 
@@ -130,11 +138,12 @@ class ScoresQuery(Schema):
 class Rubric(View):
     """The rubric."""
 
+    @blp.arguments(RubricQuery, location="query")
     @blp.response(200, RubricItemSchema(many=True))
-    @blp.alt_response(403, schema=ErrorSchema, description="Only staff")
-    def get(self) -> list[RubricItem]:
-        """The active rubric items in their order."""
-        return quality.list_items(database.session(), actor=actor())
+    @blp.alt_response(403, schema=ErrorSchema, description="Only staff; the retired items only leads")
+    def get(self, args: dict[str, Any]) -> list[RubricItem]:
+        """The active rubric items in their order (``retired=true``: leads get the retired ones too)."""
+        return quality.list_items(database.session(), actor=actor(), include_inactive=args["retired"])
 
     @blp.arguments(RubricItemSchema)
     @blp.response(201, RubricItemSchema)
