@@ -54,11 +54,9 @@ class ArticleChanged(StaleVersion):
         DomainError.__init__(
             self,
             _(
-                "Someone else changed the article “%(title)s” since you opened it (your copy is version "
-                "%(expected)s, it is now at version %(actual)s): reload it and make your change again.",
+                "Someone else changed the article “%(title)s” since you opened it: "
+                "reload it and make your change again.",
                 title=title,
-                expected=expected,
-                actual=actual,
             ),
             errors={"expected_version": expected, "current_version": actual},
         )
