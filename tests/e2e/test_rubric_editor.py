@@ -130,6 +130,8 @@ def test_a_lead_edits_the_rubric_and_the_next_review_uses_it(app, live_server, b
         expect(page.locator("#saved")).to_have_text("The order is saved.")
         expect(items.nth(1).get_by_label("What the reviewer checks")).to_have_value("Checks identity first")
         expect(items.nth(1)).to_contain_text("50 % of the score")
+        expect(items.nth(0).get_by_role("button", name="Move up")).to_be_disabled()
+        expect(items.nth(2).get_by_role("button", name="Move down")).to_be_disabled()
         page.screenshot(path=str(artifacts / "rubric-1-desktop-en.png"), full_page=True)
 
         items.nth(1).get_by_role("button", name="Remove").click()

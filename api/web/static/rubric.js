@@ -50,7 +50,9 @@ function refusal(result) {
 async function one(run, error) {
   if (busy) return;
   busy = true;
-  document.querySelectorAll("main button").forEach((b) => { b.disabled = true; });
+  /* Hold the buttons that are usable now; those drawn again meanwhile come with their own state. */
+  const held = [...document.querySelectorAll("main button:not(:disabled)")];
+  held.forEach((b) => { b.disabled = true; });
   error.textContent = "";
   try {
     await run();
@@ -58,7 +60,7 @@ async function one(run, error) {
     error.textContent = _("The server could not be reached; try again.");
   } finally {
     busy = false;
-    document.querySelectorAll("main button").forEach((b) => { b.disabled = false; });
+    held.forEach((b) => { b.disabled = false; });
   }
 }
 
