@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 API = "/api/v1"
 
 
@@ -135,3 +137,36 @@ def test_the_preview_is_the_help_centres_own_sanitised_rendering(client, world):
     refused = client.post(f"{API}/kb/preview", json={"body": "x"}, headers=world.h("dispatcher"))
     assert refused.status_code == 403
     assert "may not preview knowledge base articles" in refused.json["message"]
+
+
+def test_of_two_editors_who_read_the_same_copy_the_second_is_refused_even_at_once(app, world):
+    from dispatch.access import SYSTEM
+    from dispatch.kb import service as kb
+    from dispatch.kb.models import Article
+
+    sessions = app.extensions["dispatch.db"].sessions
+    with sessions() as session:
+        article_id = kb.create(session, actor=SYSTEM, draft=kb.Draft(title="Drain the boiler")).id
+        session.commit()
+    first, second = sessions(), sessions()
+    try:
+        assert first.get(Article, article_id).version == second.get(Article, article_id).version == 1
+        kb.update(
+            first, actor=SYSTEM, article_id=article_id, draft=kb.Draft(body="Mine."), expected_version=1
+        )
+        first.commit()
+        # The second read version 1 before the first saved: its check passes, the conditional write does not.
+        with pytest.raises(kb.ArticleChanged):
+            kb.update(
+                second,
+                actor=SYSTEM,
+                article_id=article_id,
+                draft=kb.Draft(body="Theirs."),
+                expected_version=1,
+            )
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+    with sessions() as session:
+        assert session.get(Article, article_id).version == 2
