@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, g, request
+from flask import current_app, g, request, url_for
 from flask.wrappers import Response
 from flask_jwt_extended import current_user, verify_jwt_in_request
 from flask_smorest import Blueprint
@@ -13,8 +13,11 @@ from flask_smorest.error_handler import ErrorSchema
 
 from api import database
 from api.auth import actor
-from api.common import blueprint, page_items, paging
+from api.common import IF_MATCH_DOC, blueprint, etag, if_match, page_items, paging
 from api.database import View
+from api.idempotency import DOC as IDEMPOTENCY_DOC
+from api.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
+from api.idempotency import idempotent
 from api.resources.kb_schemas import (
     ArticleDraftQuery,
     ArticleFeedbackSchema,
@@ -27,6 +30,8 @@ from api.resources.kb_schemas import (
     HelpSearchQuery,
     KbCategorySchema,
     KbCategoryUpdateSchema,
+    PreviewResultSchema,
+    PreviewSchema,
     SelfServiceSchema,
     SolvedTicketSchema,
     SuggestionsSchema,
@@ -48,6 +53,12 @@ help_blp = Blueprint(
 )
 VISITOR_COOKIE = "kb_visitor"
 FIELDS = ("title", "body", "tags", "category_id", "visibility", "review_on")
+WRITE_DOC = {"parameters": [*IF_MATCH_DOC["parameters"], IDEMPOTENCY_PARAMETER]}
+Reply = tuple[kb.ArticleView, int, dict[str, str]]
+
+
+def _reply(view: kb.ArticleView, status: int = 200, **headers: str) -> Reply:
+    return view, status, {"ETag": etag(view.article.version), **headers}
 
 
 @help_blp.before_request
@@ -107,19 +118,37 @@ class Articles(View):
             actor=actor(),
             category_id=args.get("category_id"),
             include_drafts=args["drafts"],
+            status=args.get("status"),
+            visibility=args.get("visibility"),
+            title=args.get("title"),
             **paging(pagination_parameters),
         )
         return page_items(result, pagination_parameters)
 
+    @idempotent
     @kb_blp.arguments(ArticleWriteSchema)
     @kb_blp.response(201, ArticleSchema)
     @kb_blp.alt_response(403, schema=ErrorSchema, description="Only agents and admins write articles")
     @kb_blp.alt_response(422, schema=ErrorSchema, description="Unknown category or bad fields")
-    def post(self, data: dict[str, Any]) -> kb.ArticleView:
-        """Write an article; it is a draft until published."""
+    @kb_blp.doc(**IDEMPOTENCY_DOC)
+    def post(self, data: dict[str, Any]) -> Reply:
+        """Write an article; it is a draft until published (its ETag and Location come in the header)."""
         session = database.session()
         article = kb.create(session, actor=actor(), draft=kb.Draft(**values(data, *FIELDS)))
-        return kb.get_or_raise(session, actor=actor(), article_id=article.id, draft=True)
+        view = kb.get_or_raise(session, actor=actor(), article_id=article.id, draft=True)
+        return _reply(view, 201, Location=url_for("kb.ArticleById", article_id=article.id))
+
+
+@kb_blp.route("/preview")
+class ArticlePreview(View):
+    """A draft as readers would see it."""
+
+    @kb_blp.arguments(PreviewSchema)
+    @kb_blp.response(200, PreviewResultSchema)
+    @kb_blp.alt_response(403, schema=ErrorSchema, description="Only agents and admins")
+    def post(self, data: dict[str, Any]) -> dict[str, str]:
+        """Render Markdown with the help centre's own sanitised renderer (nothing is saved)."""
+        return {"html": kb.preview(actor=actor(), body=data["body"])}
 
 
 @kb_blp.route("/articles/<id:article_id>")
@@ -129,46 +158,66 @@ class ArticleById(View):
     @kb_blp.arguments(ArticleDraftQuery, location="query")
     @kb_blp.response(200, ArticleSchema)
     @kb_blp.alt_response(404, schema=ErrorSchema, description="No such article, or not published")
-    def get(self, args: dict[str, Any], article_id: int) -> kb.ArticleView:
-        """Read the published version (``draft=true``: editors read the latest)."""
-        return kb.get_or_raise(database.session(), actor=actor(), article_id=article_id, draft=args["draft"])
+    def get(self, args: dict[str, Any], article_id: int) -> Reply:
+        """Read the published version (``draft=true``: editors read the latest); the ETag comes in the header."""
+        return _reply(
+            kb.get_or_raise(database.session(), actor=actor(), article_id=article_id, draft=args["draft"])
+        )
 
     @kb_blp.arguments(ArticleUpdateSchema)
     @kb_blp.response(200, ArticleSchema)
     @kb_blp.alt_response(403, schema=ErrorSchema, description="Only agents and admins edit articles")
     @kb_blp.alt_response(404, schema=ErrorSchema, description="No such article")
-    def patch(self, data: dict[str, Any], article_id: int) -> kb.ArticleView:
+    @kb_blp.alt_response(412, schema=ErrorSchema, description="Someone else changed it since you read it")
+    @kb_blp.alt_response(428, schema=ErrorSchema, description="If-Match missing")
+    @kb_blp.doc(**IF_MATCH_DOC)
+    def patch(self, data: dict[str, Any], article_id: int) -> Reply:
         """Edit the draft (after a publish this starts the next version); readers see no change until published."""
         session = database.session()
-        kb.update(session, actor=actor(), article_id=article_id, draft=kb.Draft(**values(data, *FIELDS)))
-        return kb.get_or_raise(session, actor=actor(), article_id=article_id, draft=True)
+        kb.update(
+            session,
+            actor=actor(),
+            article_id=article_id,
+            draft=kb.Draft(**values(data, *FIELDS)),
+            expected_version=if_match(),
+        )
+        return _reply(kb.get_or_raise(session, actor=actor(), article_id=article_id, draft=True))
 
 
 @kb_blp.route("/articles/<id:article_id>/publish")
 class ArticlePublish(View):
     """Publish the draft."""
 
+    @idempotent
     @kb_blp.response(200, ArticleSchema)
     @kb_blp.alt_response(403, schema=ErrorSchema, description="Only agents and admins publish")
     @kb_blp.alt_response(409, schema=ErrorSchema, description="The latest version is already published")
-    def post(self, article_id: int) -> kb.ArticleView:
-        """Make the draft what readers see and find."""
+    @kb_blp.alt_response(412, schema=ErrorSchema, description="Someone else changed it since you read it")
+    @kb_blp.alt_response(428, schema=ErrorSchema, description="If-Match missing")
+    @kb_blp.doc(**WRITE_DOC)
+    def post(self, article_id: int) -> Reply:
+        """Make the draft what readers see and find (the answer shows the latest version, now published)."""
         session = database.session()
-        kb.publish(session, actor=actor(), article_id=article_id)
-        return kb.get_or_raise(session, actor=actor(), article_id=article_id)
+        kb.publish(session, actor=actor(), article_id=article_id, expected_version=if_match())
+        return _reply(kb.get_or_raise(session, actor=actor(), article_id=article_id, draft=True))
 
 
 @kb_blp.route("/articles/<id:article_id>/unpublish")
 class ArticleUnpublish(View):
     """Take an article off the help centre."""
 
+    @idempotent
     @kb_blp.response(200, ArticleSchema)
     @kb_blp.alt_response(403, schema=ErrorSchema, description="Only agents and admins unpublish")
-    def post(self, article_id: int) -> kb.ArticleView:
+    @kb_blp.alt_response(409, schema=ErrorSchema, description="The article is not published")
+    @kb_blp.alt_response(412, schema=ErrorSchema, description="Someone else changed it since you read it")
+    @kb_blp.alt_response(428, schema=ErrorSchema, description="If-Match missing")
+    @kb_blp.doc(**WRITE_DOC)
+    def post(self, article_id: int) -> Reply:
         """Readers no longer see or find it; its versions stay."""
         session = database.session()
-        kb.unpublish(session, actor=actor(), article_id=article_id)
-        return kb.get_or_raise(session, actor=actor(), article_id=article_id, draft=True)
+        kb.unpublish(session, actor=actor(), article_id=article_id, expected_version=if_match())
+        return _reply(kb.get_or_raise(session, actor=actor(), article_id=article_id, draft=True))
 
 
 @kb_blp.route("/articles/<id:article_id>/versions")

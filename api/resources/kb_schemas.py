@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from api.fields import Id, Text, When
 from dispatch.kb.models import Visibility
-from dispatch.kb.service import Found
+from dispatch.kb.service import Found, Status, status_of
 
 TAGS = fields.List(Text(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=20))
 
@@ -78,6 +78,14 @@ class ArticleSchema(Schema):
     helpful_yes = fields.Function(lambda v: v.article.helpful_yes)
     helpful_no = fields.Function(lambda v: v.article.helpful_no)
     url = fields.Function(lambda v: article_url(v.article.id))
+    status = fields.Function(
+        lambda v: status_of(v.article).value,
+        metadata={"description": "draft, published, changed (a newer draft waits) or unpublished"},
+    )
+    version = fields.Function(
+        lambda v: v.article.version, metadata={"description": 'also sent as the ETag "v<version>"'}
+    )
+    updated_at = fields.Function(lambda v: v.article.updated_at.isoformat())
 
 
 class ArticleVersionSchema(Schema):
@@ -97,6 +105,21 @@ class ArticleListQuery(Schema):
 
     category_id = Id()
     drafts = fields.Boolean(load_default=False, metadata={"description": "editors: drafts too"})
+    status = fields.Enum(Status, by_value=True, metadata={"description": "editors, with drafts=true"})
+    visibility = fields.Enum(Visibility, by_value=True)
+    title = Text(validate=validate.Length(min=1, max=200), metadata={"description": "words in the title"})
+
+
+class PreviewSchema(Schema):
+    """A draft's Markdown body to render."""
+
+    body = Text(required=True, validate=validate.Length(max=100_000), metadata={"description": "Markdown"})
+
+
+class PreviewResultSchema(Schema):
+    """The body as readers would see it."""
+
+    html = Text(metadata={"description": "sanitised HTML, headings with their anchors"})
 
 
 class ArticleDraftQuery(Schema):

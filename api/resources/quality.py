@@ -15,6 +15,8 @@ from api.auth import actor
 from api.common import blueprint
 from api.database import View
 from api.fields import Id, Text, When
+from api.idempotency import DOC as IDEMPOTENCY_DOC
+from api.idempotency import idempotent
 from dispatch.config import Settings
 from dispatch.quality import service as quality
 from dispatch.quality.models import QualityReview, ReviewStatus, RubricItem, SampleSource
@@ -43,6 +45,14 @@ class RubricItemUpdateSchema(Schema):
     critical = fields.Boolean()
     position = fields.Integer(validate=validate.Range(-1000, 1000))
     active = fields.Boolean()
+
+
+class RubricQuery(Schema):
+    """Which rubric items."""
+
+    retired = fields.Boolean(
+        load_default=False, metadata={"description": "leads: the retired items too (to put one back)"}
+    )
 
 
 class SampleSchema(Schema):
@@ -130,18 +140,21 @@ class ScoresQuery(Schema):
 class Rubric(View):
     """The rubric."""
 
+    @blp.arguments(RubricQuery, location="query")
     @blp.response(200, RubricItemSchema(many=True))
-    @blp.alt_response(403, schema=ErrorSchema, description="Only staff")
-    def get(self) -> list[RubricItem]:
-        """The active rubric items in their order."""
-        return quality.list_items(database.session(), actor=actor())
+    @blp.alt_response(403, schema=ErrorSchema, description="Only staff; the retired items only leads")
+    def get(self, args: dict[str, Any]) -> list[RubricItem]:
+        """The active rubric items in their order (``retired=true``: leads get the retired ones too)."""
+        return quality.list_items(database.session(), actor=actor(), include_inactive=args["retired"])
 
+    @idempotent
     @blp.arguments(RubricItemSchema)
     @blp.response(201, RubricItemSchema)
     @blp.alt_response(403, schema=ErrorSchema, description="Only admins and team leads")
     @blp.alt_response(422, schema=ErrorSchema, description="Name taken or weight out of range")
+    @blp.doc(**IDEMPOTENCY_DOC)
     def post(self, data: dict[str, Any]) -> RubricItem:
-        """Add a rubric item."""
+        """Add a rubric item (reviews already scored keep the rubric they were scored on)."""
         return quality.create_item(database.session(), actor=actor(), **data)
 
 

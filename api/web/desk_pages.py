@@ -44,6 +44,22 @@ def quality() -> Response:
     return response
 
 
+@bp.get("/desk/kb")
+def kb() -> Response:
+    """The knowledge base editor: list, write, preview, publish articles (agents and admins)."""
+    response = Response(render_template("desk/kb.html"), mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/desk/rubric")
+def rubric() -> Response:
+    """The leads' rubric editor: items with weight, critical flag and order; add, retire, put back."""
+    response = Response(render_template("desk/rubric.html"), mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Serve the desk at ``/desk``."""
     app.register_blueprint(bp)

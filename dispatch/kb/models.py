@@ -49,6 +49,9 @@ class Article(Timestamps, Base):
     published_at: Mapped[datetime | None]
     helpful_yes: Mapped[int] = mapped_column(default=0)
     helpful_no: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    """Counts every change an editor makes (the draft, publishing, visibility...): the ETag. Not
+    SQLAlchemy's ``version_id_col``: a visitor's "did this help?" changes the row but no editor's copy."""
 
 
 class ArticleVersion(Base):

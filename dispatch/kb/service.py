@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 from sqlalchemy import Select, delete, func, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import ColumnElement
 
 from dispatch.access import STAFF, Actor, Role, require_role
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, Invalid, NotFound
+from dispatch.errors import Conflict, DomainError, Invalid, NotFound, StaleVersion
 from dispatch.i18n import _
 from dispatch.kb import search as kbsearch
 from dispatch.kb import text as kbtext
@@ -20,6 +23,64 @@ from dispatch.listing import Page, paginate
 
 EDITORS = frozenset({Role.ADMIN, Role.AGENT})
 MAX_TAGS = 20
+
+
+class Status(StrEnum):
+    """Where an article stands for its editors."""
+
+    DRAFT = "draft"
+    """Never published: readers do not see it."""
+    PUBLISHED = "published"
+    """Readers see its latest version."""
+    CHANGED = "changed"
+    """Published, and a newer draft waits to be published (readers see the older version)."""
+    UNPUBLISHED = "unpublished"
+    """Was published, then taken off the help centre."""
+
+
+def status_of(article: Article) -> Status:
+    """The article's status for its editors."""
+    if article.published_number is None:
+        return Status.UNPUBLISHED if article.published_at is not None else Status.DRAFT
+    if article.published_number == article.latest_number:
+        return Status.PUBLISHED
+    return Status.CHANGED
+
+
+class ArticleChanged(StaleVersion):
+    """Someone else saved the article after the editor read it (HTTP 412)."""
+
+    def __init__(self, title: str, expected: int, actual: int) -> None:
+        DomainError.__init__(
+            self,
+            _(
+                "Someone else changed the article “%(title)s” since you opened it: "
+                "reload it and make your change again.",
+                title=title,
+            ),
+            errors={"expected_version": expected, "current_version": actual},
+        )
+
+
+def _claim(session: Session, article: Article, expected_version: int | None, title: str) -> None:
+    """Move the article to its next version if the editor's copy is the current one (If-Match).
+
+    One conditional UPDATE: of two editors who read the same version, the second is refused even
+    when both check at the same moment.
+    """
+    current = article.version
+    if expected_version is not None and expected_version != current:
+        raise ArticleChanged(title, expected_version, current)
+    result = session.execute(
+        sql_update(Article)
+        .where(Article.id == article.id, Article.version == current)
+        .values(version=current + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(result, "rowcount", 0):
+        session.refresh(article)
+        raise ArticleChanged(title, current, article.version)
+    session.refresh(article, ["version"])
 
 
 @dataclass(frozen=True)
@@ -109,8 +170,13 @@ def create(session: Session, *, actor: Actor, draft: Draft) -> Article:
     return article
 
 
-def update(session: Session, *, actor: Actor, article_id: int, draft: Draft) -> Article:
-    """Change an article: content goes into the draft (a new version after a published one)."""
+def update(
+    session: Session, *, actor: Actor, article_id: int, draft: Draft, expected_version: int | None = None
+) -> Article:
+    """Change an article: content goes into the draft (a new version after a published one).
+
+    ``expected_version`` is the version the editor read (If-Match); another's change since is refused.
+    """
     require_role(
         actor,
         EDITORS,
@@ -118,6 +184,7 @@ def update(session: Session, *, actor: Actor, article_id: int, draft: Draft) -> 
     )
     article = _get(session, article_id)
     latest = _version(session, article, article.latest_number)
+    _claim(session, article, expected_version, latest.title)
     if draft.category_id is not None:
         _check_category(session, draft.category_id)
         article.category_id = draft.category_id
@@ -152,8 +219,11 @@ def update(session: Session, *, actor: Actor, article_id: int, draft: Draft) -> 
     return article
 
 
-def publish(session: Session, *, actor: Actor, article_id: int) -> Article:
-    """Make the draft what readers see, and put it in the search index."""
+def publish(
+    session: Session, *, actor: Actor, article_id: int, expected_version: int | None = None
+) -> Article:
+    """Make the draft what readers see, and put it in the search index (an unpublished article's
+    latest version goes back up as it was)."""
     require_role(
         actor,
         EDITORS,
@@ -161,16 +231,19 @@ def publish(session: Session, *, actor: Actor, article_id: int) -> Article:
     )
     article = _get(session, article_id)
     latest = _version(session, article, article.latest_number)
-    if latest.published_at is not None:
+    if article.published_number == latest.number:
         raise Conflict(_("version %(n)s is already published: edit the article first", n=latest.number))
-    latest.published_at = utcnow()
+    _claim(session, article, expected_version, latest.title)
+    latest.published_at = latest.published_at or utcnow()
     article.published_number = latest.number
     article.published_at = latest.published_at
     _reindex(session, article)
     return article
 
 
-def unpublish(session: Session, *, actor: Actor, article_id: int) -> Article:
+def unpublish(
+    session: Session, *, actor: Actor, article_id: int, expected_version: int | None = None
+) -> Article:
     """Take an article off the help centre and out of search (its versions stay)."""
     require_role(
         actor,
@@ -178,6 +251,9 @@ def unpublish(session: Session, *, actor: Actor, article_id: int) -> Article:
         to=_("Your role (%(role)s) may not unpublish knowledge base articles (allowed: %(allowed)s)."),
     )
     article = _get(session, article_id)
+    if article.published_number is None:
+        raise Conflict(_("this article is not published"), errors={"status": [status_of(article).value]})
+    _claim(session, article, expected_version, _version(session, article, article.latest_number).title)
     article.published_number = None
     _reindex(session, article)
     return article
@@ -236,6 +312,16 @@ def get_or_raise(
     return ArticleView(article, _version(session, article, article.published_number))
 
 
+def preview(*, actor: Actor, body: str) -> str:
+    """A draft's body as readers would see it (the same sanitised renderer), for its editor."""
+    require_role(
+        actor,
+        EDITORS,
+        to=_("Your role (%(role)s) may not preview knowledge base articles (allowed: %(allowed)s)."),
+    )
+    return kbtext.heading_ids(kbtext.render(body), body)
+
+
 def versions(session: Session, *, actor: Actor, article_id: int) -> list[ArticleVersion]:
     """Every version of an article, newest first (editors only)."""
     require_role(
@@ -267,15 +353,40 @@ def list_articles(
     actor: Actor | None,
     category_id: int | None = None,
     include_drafts: bool = False,
+    status: Status | None = None,
+    visibility: Visibility | None = None,
+    title: str | None = None,
     page: int = 1,
     page_size: int = 50,
 ) -> Page[ArticleView]:
-    """Published articles the reader may see (editors may ask for drafts too), newest first."""
+    """Published articles the reader may see (editors may ask for drafts too), newest first.
+
+    Editors' filters: ``status``, ``visibility`` and words in the title (of the version shown).
+    """
     stmt = _readable(actor, include_drafts=include_drafts)
     if category_id is not None:
         stmt = stmt.where(Article.category_id == category_id)
+    if visibility is not None:
+        stmt = stmt.where(Article.visibility == visibility)
+    if status is not None:
+        stmt = stmt.where(_status_is(status))
+    if title and title.strip():
+        escaped = title.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(func.lower(ArticleVersion.title).like(f"%{escaped}%", escape="\\"))
     found = paginate(session, stmt.order_by(Article.id.desc()), page=page, page_size=page_size, rows=True)
     return Page(items=[ArticleView(a, v) for a, v in found.items], total=found.total)
+
+
+def _status_is(status: Status) -> ColumnElement[bool]:
+    """The SQL condition of :func:`status_of`."""
+    never = Article.published_number.is_(None)
+    if status is Status.DRAFT:
+        return never & Article.published_at.is_(None)
+    if status is Status.UNPUBLISHED:
+        return never & Article.published_at.is_not(None)
+    if status is Status.PUBLISHED:
+        return Article.published_number == Article.latest_number
+    return Article.published_number < Article.latest_number
 
 
 def newest_by_category(

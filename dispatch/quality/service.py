@@ -29,6 +29,9 @@ from dispatch.tickets.models import Ticket, TicketStatus
 from dispatch.users.models import User
 
 MAX_PER_AGENT = 50
+_RUBRIC_EDITORS = _(
+    "Only admins and team leads (dispatchers, and agents who lead a desk team) may edit the quality rubric."
+)
 _ITEM_VIEW = events.fields("name", "weight", "critical", "active", "position")
 
 
@@ -46,10 +49,13 @@ def _week_bounds(week: date) -> tuple[datetime, datetime]:
 
 
 def list_items(session: Session, *, actor: Actor, include_inactive: bool = False) -> list[RubricItem]:
-    """The rubric in its order (staff read it: agents know what they are judged on)."""
+    """The rubric in its order (staff read it: agents know what they are judged on; the retired
+    items, which only the rubric's editors need, leads)."""
     require_role(
         actor, STAFF, to=_("Your role (%(role)s) may not read the quality rubric (allowed: %(allowed)s).")
     )
+    if include_inactive:
+        leads.require_lead(session, actor, to=_RUBRIC_EDITORS)
     stmt = select(RubricItem).order_by(RubricItem.position, RubricItem.id)
     if not include_inactive:
         stmt = stmt.where(RubricItem.active.is_(True))

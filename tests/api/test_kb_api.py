@@ -28,7 +28,11 @@ def articles(client, world) -> dict[str, Any]:
         assert response.status_code == 201, response.json
         made[name] = response.json["id"]
         if name != "draft":
-            assert client.post(f"{API}/kb/articles/{made[name]}/publish", headers=agent).status_code == 200
+            published = client.post(
+                f"{API}/kb/articles/{made[name]}/publish",
+                headers={**agent, "If-Match": response.headers["ETag"]},
+            )
+            assert published.status_code == 200, published.json
     return made
 
 
@@ -86,14 +90,22 @@ def test_drafts_and_internal_articles_are_not_found_by_visitors(client, articles
 
 def test_an_edit_is_a_new_version_readers_see_once_published(client, world, articles):
     agent, article_id = world.h("agent"), articles["public"]
-    edited = client.patch(f"{API}/kb/articles/{article_id}", json={"title": "Aircon drips"}, headers=agent)
+    read = client.get(f"{API}/kb/articles/{article_id}", headers=agent)
+    edited = client.patch(
+        f"{API}/kb/articles/{article_id}",
+        json={"title": "Aircon drips"},
+        headers={**agent, "If-Match": read.headers["ETag"]},
+    )
     assert edited.json["shown_version"] == 2
     assert edited.json["published_version"] == 1
+    assert edited.json["status"] == "changed"
     assert client.get(f"{API}/help/articles/{article_id}").json["title"].startswith("空调漏水")
-    client.post(f"{API}/kb/articles/{article_id}/publish", headers=agent)
+    agent = {**agent, "If-Match": edited.headers["ETag"]}
+    assert client.post(f"{API}/kb/articles/{article_id}/publish", headers=agent).json["status"] == "published"
     assert client.get(f"{API}/help/articles/{article_id}").json["title"] == "Aircon drips"
     history = client.get(f"{API}/kb/articles/{article_id}/versions", headers=agent).json
     assert [v["number"] for v in history] == [2, 1]
+    agent["If-Match"] = "*"
     again = client.post(f"{API}/kb/articles/{article_id}/publish", headers=agent)
     assert again.status_code == 409
     assert "already published" in again.json["message"]
@@ -141,7 +153,9 @@ def test_the_help_centre_lists_categories_and_searches_without_script(client, wo
     agent = world.h("agent")
     category = client.post(f"{API}/kb/categories", json={"name": "Cooling"}, headers=agent).json
     client.patch(
-        f"{API}/kb/articles/{articles['public']}", json={"category_id": category["id"]}, headers=agent
+        f"{API}/kb/articles/{articles['public']}",
+        json={"category_id": category["id"]},
+        headers={**agent, "If-Match": "*"},
     )
     home = client.get("/help").get_data(as_text=True)
     assert "Cooling" in home

@@ -34,6 +34,8 @@ class Row:
     expected: tuple[int, int, int, int, int]
     body: Body = None
     if_match: bool = False
+    etag_path: str | None = None
+    """Where to read the ETag for If-Match (default: the resource the path names)."""
 
 
 def _window(hour: int) -> dict[str, str]:
@@ -539,9 +541,22 @@ KB_ROWS = [
     ),
     Row("GET", "/kb/articles/{kb_pub}", EVERYONE),
     Row("GET", "/kb/articles/{kb_draft}?draft=true", (OK, HIDDEN, OK, HIDDEN, HIDDEN)),
-    Row("PATCH", "/kb/articles/{kb_pub}", EDITORS, lambda w: {"body": "Better words."}),
-    Row("POST", "/kb/articles/{kb_draft}/publish", EDITORS),
-    Row("POST", "/kb/articles/{kb_pub}/unpublish", EDITORS),
+    Row(
+        "PATCH",
+        "/kb/articles/{kb_pub}",
+        EDITORS,
+        lambda w: {"body": "Better words."},
+        if_match=True,
+        etag_path="/kb/articles/{kb_pub}",
+    ),
+    Row(
+        "POST",
+        "/kb/articles/{kb_draft}/publish",
+        EDITORS,
+        if_match=True,
+        etag_path="/kb/articles/{kb_draft}?draft=true",
+    ),
+    Row("POST", "/kb/articles/{kb_pub}/unpublish", EDITORS, if_match=True, etag_path="/kb/articles/{kb_pub}"),
     Row("GET", "/kb/articles/{kb_pub}/versions", EDITORS),
     Row(
         "POST",
@@ -734,7 +749,9 @@ def check_cell(client: Any, world: Any, row: Row, role: str, status: int) -> Non
     url = _url(row.path, world.ids)
     headers = world.h(role)
     if row.if_match:
-        current = client.get(url.rsplit("/", 1)[0] if url.count("/") > 4 else url, headers=world.h("admin"))
+        source = _url(row.etag_path, world.ids) if row.etag_path else None
+        source = source or (url.rsplit("/", 1)[0] if url.count("/") > 4 else url)
+        current = client.get(source, headers=world.h("admin"))
         headers["If-Match"] = current.headers["ETag"]
     kwargs: dict[str, Any] = {"headers": headers}
     if row.body is not None:

@@ -93,7 +93,7 @@ function logout(message) {
   sessionStorage.removeItem("desk.token");
   state.token = null;
   $("app").hidden = true; $("login").hidden = false; $("logout").hidden = true; $("who").textContent = "";
-  $("my-reviews").hidden = true; $("quality-review").hidden = true;
+  $("my-reviews").hidden = true; $("quality-review").hidden = true; $("kb-editor").hidden = true;
   $("login-error").textContent = message || "";
 }
 $("logout").addEventListener("click", () => logout());
@@ -107,6 +107,7 @@ async function start() {
   $("who").textContent = me.data.full_name;
   $("login").hidden = true; $("app").hidden = false; $("logout").hidden = false; $("my-reviews").hidden = false;
   $("quality-review").hidden = !me.data.quality_lead;
+  $("kb-editor").hidden = !["admin", "agent"].includes(me.data.role);
   const teams = await api("GET", "/desk-teams");
   state.teams = teams.ok ? teams.data : [];
   await refreshCounts();

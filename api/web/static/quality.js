@@ -171,6 +171,7 @@ async function start() {
   if (!me.ok) { $("login-first").hidden = false; return; }
   $("who").textContent = me.data.full_name;
   if (!me.data.quality_lead) { $("leads-only").hidden = false; return; }
+  $("rubric-link").hidden = false;
   $("sample-week").value = lastWeek();
   const items = await api("GET", "/quality/rubric");
   rubric = items.ok ? items.data : [];
