@@ -211,3 +211,35 @@ def test_the_front_page_shows_each_categorys_newest_articles_and_how_many_there_
     second = kb.list_articles(db_session, actor=None, category_id=heating.id, page=2, page_size=3)
     assert [v.content.title for v in second.items] == ["Heating 1", "Heating 0"]
     assert second.total == 5
+
+
+def test_stop_words_do_not_decide_what_is_found_or_how_it_ranks(db_session, library):
+    reset = publish(db_session, "Boiler reset", "Hold reset for ten seconds.")
+    publish(db_session, "Tenant guide", "The boiler is in the cupboard, the key is on the hook.")
+    db_session.commit()
+    found = titles(db_session, "the boiler")
+    assert set(found) == {"Boiler reset", "Tenant guide", "Boiler pressure is low"}  # not only "the"s
+    assert found[-1] == "Tenant guide"  # "the" five times in its body does not lift it above titles
+    assert [f.view.article.id for f in kb.find(db_session, actor=None, query="how to reset the boiler")] == [
+        reset
+    ]
+    # Chinese: the query is cut into words first, so 的 and 请问 go, and 漏水 is still a word.
+    assert titles(db_session, "空调的漏水") == ["空调漏水怎么办"]
+    assert titles(db_session, "请问空调漏水怎么办") == ["空调漏水怎么办"]
+
+
+def test_a_query_of_nothing_but_stop_words_finds_nothing(db_session, library):
+    assert titles(db_session, "the") == []
+    assert titles(db_session, "is the") == []
+    assert titles(db_session, "的") == []
+    assert titles(db_session, "请问怎么办") == []
+
+
+def test_one_character_is_not_a_prefix_of_every_word(db_session, library):
+    assert titles(db_session, "b") == []  # not boiler, not the whole index
+    assert titles(db_session, "bo") == ["Boiler pressure is low"]
+    assert titles(db_session, "空") == []  # not 空调; the next character is
+    assert titles(db_session, "漏水 空") == ["空调漏水怎么办"]  # the lone 空 waits for the next one
+    assert titles(db_session, "daikin e") == []  # a word of its own, not e7 or error
+    assert titles(db_session, "daikin er") == ["Daikin 空调 error E7"]
+
