@@ -243,3 +243,30 @@ def test_one_character_is_not_a_prefix_of_every_word(db_session, library):
     assert titles(db_session, "daikin e") == []  # a word of its own, not e7 or error
     assert titles(db_session, "daikin er") == ["Daikin 空调 error E7"]
 
+
+def test_a_page_of_results_has_as_many_articles_as_asked_however_many_sections_match(db_session):
+    body = "## One\n\nDescaling.\n\n## Two\n\nDescaling.\n\n## Six\n\nDescaling."  # sections alike
+    made = [publish(db_session, f"Limescale {n}", body) for n in range(25)]
+    db_session.commit()
+    found = kb.find(db_session, actor=None, query="descaling", limit=20)
+    assert len(found) == 20
+    assert len({f.view.article.id for f in found}) == 20  # one hit per article
+    first = kb.find(db_session, actor=None, query="descaling", limit=3)
+    assert [f.view.article.id for f in first] == [f.view.article.id for f in found[:3]]
+    assert set(made) >= {f.view.article.id for f in found}
+
+
+def test_when_more_sections_match_than_are_ranked_the_newest_are_and_a_title_still_wins(
+    db_session, monkeypatch
+):
+    from dispatch.kb import search as kbsearch
+
+    monkeypatch.setattr(kbsearch, "CANDIDATES", 4)
+    for n in range(6):
+        publish(db_session, f"Old note {n}", "Descaling is easy.")
+    publish(db_session, "Descaling the boiler", "Use the kit.")
+    publish(db_session, "Newest note", "Descaling again.")
+    db_session.commit()
+    found = titles(db_session, "descaling")
+    assert found[0] == "Descaling the boiler"
+    assert set(found) == {"Descaling the boiler", "Newest note", "Old note 5", "Old note 4"}
