@@ -147,6 +147,13 @@ def _folded(text: str) -> str:
     return text
 
 
+def _word(term: str, prefix: bool) -> re.Pattern[str]:
+    """A term as a whole word (or the start of one): the literal first, so that the scan is quick,
+    then a look back at the character before it."""
+    before = rf"(?<![^\W_].{{{len(term)}}})"
+    return re.compile(re.escape(term) + before + ("" if prefix else r"(?![^\W_])"))
+
+
 def _score(terms: list[tuple[str, bool]], sections: list[tuple[str, str]]) -> list[float]:
     """Okapi BM25 term-frequency saturation per column, weighted title over body, of each section.
 
@@ -154,10 +161,7 @@ def _score(terms: list[tuple[str, bool]], sections: list[tuple[str, str]]) -> li
     document frequency would only tilt one term against another; it is left out, as ts_rank does.
     A column's length is its number of spaces: the indexed columns are words split by spaces.
     """
-    patterns = [
-        re.compile(r"(?<![^\W_])" + re.escape(term) + ("" if prefix else r"(?![^\W_])"))
-        for term, prefix in terms
-    ]
+    patterns = [_word(term, prefix) for term, prefix in terms]
     columns = [(_folded(title), _folded(body)) for title, body in sections]
     lengths = [(title.count(" ") + 1, body.count(" ") + 1) for title, body in columns]
     average = [sum(row[i] for row in lengths) / len(lengths) for i in range(2)]
