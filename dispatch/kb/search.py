@@ -44,15 +44,25 @@ class Hit:
     rank: float
 
 
-def _fts5_query(terms: list[tuple[str, bool]], allowed: list[str]) -> str:
+def _fts5_query(
+    terms: list[tuple[str, bool]], allowed: list[str], spelled: dict[str, set[str]] | None = None
+) -> str:
+    """The FTS5 MATCH of the terms; a prefix found in ``spelled`` becomes the words it stands for."""
     parts = []
     for term, prefix in terms:
-        quoted = '"' + term.replace('"', '""') + '"'
-        parts.append(quoted + ("*" if prefix else ""))
+        found = (spelled or {}).get(term) if prefix else None
+        if found:
+            parts.append("(" + " OR ".join(_quoted(word) for word in sorted(found)) + ")")
+        else:
+            parts.append(_quoted(term) + ("*" if prefix else ""))
     words = "{title_words title_grams body_words body_grams} : (" + " AND ".join(parts) + ")"
     if len(allowed) == len(Visibility):
         return words
     return "visibility : (" + " OR ".join(allowed) + ") AND " + words
+
+
+def _quoted(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
 
 
 def _pg_query(terms: list[tuple[str, bool]]) -> str:
@@ -73,10 +83,12 @@ def search(
     allowed = sorted(v.value for v in visibilities)
     if session.get_bind().dialect.name == "postgresql":
         return _search_pg(session, _pg_query(terms), allowed, limit)
-    return _search_sqlite(session, _fts5_query(terms, allowed), terms, limit)
+    return _search_sqlite(session, terms, allowed, limit)
 
 
-def _search_sqlite(session: Session, query: str, terms: list[tuple[str, bool]], limit: int) -> list[Hit]:
+def _search_sqlite(
+    session: Session, terms: list[tuple[str, bool]], allowed: list[str], limit: int
+) -> list[Hit]:
     # FTS5 walks its doclists in rowid order and stops at the LIMIT. Its bm25() would first read
     # the whole doclist of every word for the collection-wide statistics, which costs as much as
     # ranking every match; the candidates are scored here instead (see _score), like ts_rank.
@@ -86,17 +98,18 @@ def _search_sqlite(session: Session, query: str, terms: list[tuple[str, bool]], 
             "(SELECT rowid FROM kb_search WHERE kb_search MATCH :q ORDER BY rowid DESC LIMIT :n) AS c "
             "JOIN kb_sections s ON s.id = c.rowid"
         ),
-        {"q": query, "n": CANDIDATES},
+        {"q": _fts5_query(terms, allowed), "n": CANDIDATES},
     ).all()
     if not candidates:
         return []
-    scored = _score(
-        terms,
-        [
-            (f"{row.title_words} {row.title_grams}", f"{row.body_words} {row.body_grams}")
-            for row in candidates
-        ],
-    )
+    texts = {
+        row.id: (
+            _folded(f"{row.title_words} {row.title_grams}"),
+            _folded(f"{row.body_words} {row.body_grams}"),
+        )
+        for row in candidates
+    }
+    scored = _score(terms, [texts[row.id] for row in candidates])
     ranked = sorted(zip(scored, candidates, strict=True), key=lambda pair: (-pair[0], pair[1].id))
     best: dict[int, tuple[int, float]] = {}
     for rank, row in ranked:
@@ -105,19 +118,28 @@ def _search_sqlite(session: Session, query: str, terms: list[tuple[str, bool]], 
             break
     # One pass over the rowid range of the page's sections: "rowid IN (...)" would start the MATCH
     # again for each of them, merging a prefix's doclists each time; the "+" keeps it a filter.
+    # A prefix is spelled out as the words it matched in those sections, which FTS5 looks up at
+    # once, instead of merging the doclists of every word that starts so a second time.
     chosen = [section_id for section_id, _ in best.values()]
+    spelled = {
+        term: {word for section_id in chosen for column in texts[section_id] for word in _words(term, column)}
+        for term, prefix in terms
+        if prefix
+    }
     ids = ", ".join(str(int(section_id)) for section_id in chosen)
-    rows = session.execute(
-        text(
-            "SELECT s.id, s.anchor, s.heading, "
-            f"snippet(kb_search, 2, '{START}', '{STOP}', '…', 24) AS snippet "
-            "FROM kb_search JOIN kb_sections s ON s.id = kb_search.rowid "
-            "WHERE kb_search MATCH :q AND kb_search.rowid BETWEEN :lowest AND :highest "
-            f"AND +kb_search.rowid IN ({ids})"
-        ),
-        {"q": query, "lowest": min(chosen), "highest": max(chosen)},
-    ).all()
+    snippets = text(
+        "SELECT s.id, s.anchor, s.heading, "
+        f"snippet(kb_search, 2, '{START}', '{STOP}', '…', 24) AS snippet "
+        "FROM kb_search JOIN kb_sections s ON s.id = kb_search.rowid "
+        "WHERE kb_search MATCH :q AND kb_search.rowid BETWEEN :lowest AND :highest "
+        f"AND +kb_search.rowid IN ({ids})"
+    )
+    params = {"q": _fts5_query(terms, allowed, spelled), "lowest": min(chosen), "highest": max(chosen)}
+    rows = session.execute(snippets, params).all()
     by_id = {row.id: row for row in rows}
+    if spelled and len(by_id) < len(chosen):  # a word read here otherwise than FTS5 reads it
+        rows = session.execute(snippets, {**params, "q": _fts5_query(terms, allowed)}).all()
+        by_id = {row.id: row for row in rows}
     return [
         Hit(
             article_id=article_id,
@@ -154,15 +176,21 @@ def _word(term: str, prefix: bool) -> re.Pattern[str]:
     return re.compile(re.escape(term) + before + ("" if prefix else r"(?![^\W_])"))
 
 
+def _words(prefix: str, text: str) -> list[str]:
+    """The words of a folded text that start with ``prefix``."""
+    return re.findall(re.escape(prefix) + rf"(?<![^\W_].{{{len(prefix)}}})[^\W_]*", text)
+
+
 def _score(terms: list[tuple[str, bool]], sections: list[tuple[str, str]]) -> list[float]:
-    """Okapi BM25 term-frequency saturation per column, weighted title over body, of each section.
+    """Okapi BM25 term-frequency saturation per column, weighted title over body, of each section
+    (its title and body text folded by ``_folded``).
 
     The candidates all contain every term (the MATCH said so), so the collection-wide inverse
     document frequency would only tilt one term against another; it is left out, as ts_rank does.
     A column's length is its number of spaces: the indexed columns are words split by spaces.
     """
     patterns = [_word(term, prefix) for term, prefix in terms]
-    columns = [(_folded(title), _folded(body)) for title, body in sections]
+    columns = sections
     lengths = [(title.count(" ") + 1, body.count(" ") + 1) for title, body in columns]
     average = [sum(row[i] for row in lengths) / len(lengths) for i in range(2)]
     scores = []

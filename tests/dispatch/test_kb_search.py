@@ -100,6 +100,12 @@ def test_snippets_mark_the_words_found_and_point_to_the_section(db_session, libr
     assert english.hit.anchor == "dripping-water"
 
 
+def test_a_word_still_being_typed_is_marked_whole_in_the_snippet(db_session, library):
+    (hit,) = kb.find(db_session, actor=None, query="unit dri")
+    assert f"{START}drips{STOP}" in hit.hit.snippet
+    assert hit.hit.anchor == "dripping-water"
+
+
 def test_drafts_and_internal_articles_never_reach_the_public(db_session, library):
     assert titles(db_session, "refund") == []
     assert titles(db_session, "refund", actor=CUSTOMER) == []
