@@ -5,6 +5,9 @@ one token. The indexed text therefore carries, beside the words, jieba's search-
 overlapping pair of Han characters; a query's Han runs become their bigrams, so 空调 or 漏水 finds
 every article that contains it. A real word (jieba's cut) appears twice in the index, as a word and as
 a bigram, which ranks 空调 above an accidental 空+调 across two words.
+
+A query leaves out its stop words (``STOP_WORDS``: the, 的, 请 ...), which are in nearly every section
+and so neither narrow nor rank anything; they stay in the index, so snippets and titles read as written.
 """
 
 from __future__ import annotations
@@ -26,6 +29,24 @@ WORD = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*#*\s*$")
 _LOCK = threading.Lock()
 MAX_QUERY_TERMS = 12
+
+STOP_WORDS = frozenset(
+    """
+    a an the of to and or if is are was were be been being it its this that these those there here
+    in at by for with from as into about than then so such your you yours my me our we us they them
+    their he she his her i can could will would should may might must do does did shall how what
+    which who whom whose when where why please also just very
+    的 地 得 了 着 过 是 在 和 与 及 或 并 而 把 被 就 也 都 还 又 再 先 才 啊 吧 呢 吗 嘛 呀 哦 哈
+    请 您 你 我 他 她 它 我们 你们 他们 她们 它们 咱们 这 那 这个 那个 这些 那些 这里 那里 一下 一个
+    请问 如果 可以 需要 怎么 怎么办 怎样 如何 为什么 什么 哪里 哪个
+    """.split()
+)
+"""Words a query leaves out: so common that they match nearly every section and rank nothing.
+
+A short list kept here on purpose rather than a general one: general lists also drop 不, 没有, not,
+off, on, down, which carry the fault in a search such as 不制冷, "won't turn off" or "heating not on".
+A Chinese query is cut into words by jieba before these are taken out, so 的 goes but 目的 stays.
+"""
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "code", "pre",
@@ -76,10 +97,31 @@ def grams(text: str) -> str:
     return " ".join(terms)
 
 
+def _content_runs(run: str) -> list[str]:
+    """A query's Han run without its stop words: the stretches of jieba's words between them."""
+    runs, current = [], ""
+    for word in _segmenter().cut(run, HMM=False):
+        if word in STOP_WORDS:
+            runs.append(current)
+            current = ""
+        else:
+            current += word
+    runs.append(current)
+    return [r for r in runs if r]
+
+
 def query_terms(query: str) -> list[tuple[str, bool]]:
-    """A visitor's words as index terms, each with whether it may match as a prefix (the last word)."""
+    """A visitor's words as index terms, each with whether it may match as a prefix (the last word).
+
+    Stop words are left out (a query of nothing else has no terms, so finds nothing); a Han run
+    becomes the bigrams of the stretches between its stop words. A prefix is at least two
+    characters: one letter or one Han character would match a good part of the whole index, so a
+    last letter is a word of its own, and a lone Han character (the index holds pairs) waits for
+    the next key stroke when the query has other words, and is looked up as it is when it has none.
+    """
     text = unicodedata.normalize("NFKC", query).lower()
     terms: list[tuple[str, bool]] = []
+    waiting: set[tuple[str, bool]] = set()
     tokens = WORD.findall(text)
     still_typing = text == text.rstrip()
     for index, token in enumerate(tokens):
@@ -88,12 +130,16 @@ def query_terms(query: str) -> list[tuple[str, bool]]:
             if not part:
                 continue
             if HAN.fullmatch(part):
-                pieces = _bigrams(part)
-                terms.extend((piece, len(piece) == 1) for piece in pieces)
-            else:
-                terms.extend((piece, last) for piece in part.split("_") if piece)
+                for run in _content_runs(part):
+                    terms.extend((piece, False) for piece in _bigrams(run))
+                    if len(run) == 1:
+                        waiting.add((run, False))
+                continue
+            for piece in part.split("_"):
+                if piece and piece not in STOP_WORDS:
+                    terms.append((piece, last and len(piece) > 1))
     unique = list(dict.fromkeys(terms))
-    return unique[:MAX_QUERY_TERMS]
+    return ([term for term in unique if term not in waiting] or unique)[:MAX_QUERY_TERMS]
 
 
 def tidy_snippet(snippet: str) -> str:

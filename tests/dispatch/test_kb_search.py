@@ -100,6 +100,12 @@ def test_snippets_mark_the_words_found_and_point_to_the_section(db_session, libr
     assert english.hit.anchor == "dripping-water"
 
 
+def test_a_word_still_being_typed_is_marked_whole_in_the_snippet(db_session, library):
+    (hit,) = kb.find(db_session, actor=None, query="unit dri")
+    assert f"{START}drips{STOP}" in hit.hit.snippet
+    assert hit.hit.anchor == "dripping-water"
+
+
 def test_drafts_and_internal_articles_never_reach_the_public(db_session, library):
     assert titles(db_session, "refund") == []
     assert titles(db_session, "refund", actor=CUSTOMER) == []
@@ -211,3 +217,62 @@ def test_the_front_page_shows_each_categorys_newest_articles_and_how_many_there_
     second = kb.list_articles(db_session, actor=None, category_id=heating.id, page=2, page_size=3)
     assert [v.content.title for v in second.items] == ["Heating 1", "Heating 0"]
     assert second.total == 5
+
+
+def test_stop_words_do_not_decide_what_is_found_or_how_it_ranks(db_session, library):
+    reset = publish(db_session, "Boiler reset", "Hold reset for ten seconds.")
+    publish(db_session, "Tenant guide", "The boiler is in the cupboard, the key is on the hook.")
+    db_session.commit()
+    found = titles(db_session, "the boiler")
+    assert set(found) == {"Boiler reset", "Tenant guide", "Boiler pressure is low"}  # not only "the"s
+    assert found[-1] == "Tenant guide"  # "the" five times in its body does not lift it above titles
+    assert [f.view.article.id for f in kb.find(db_session, actor=None, query="how to reset the boiler")] == [
+        reset
+    ]
+    # Chinese: the query is cut into words first, so 的 and 请问 go, and 漏水 is still a word.
+    assert titles(db_session, "空调的漏水") == ["空调漏水怎么办"]
+    assert titles(db_session, "请问空调漏水怎么办") == ["空调漏水怎么办"]
+
+
+def test_a_query_of_nothing_but_stop_words_finds_nothing(db_session, library):
+    assert titles(db_session, "the") == []
+    assert titles(db_session, "is the") == []
+    assert titles(db_session, "的") == []
+    assert titles(db_session, "请问怎么办") == []
+
+
+def test_one_character_is_not_a_prefix_of_every_word(db_session, library):
+    assert titles(db_session, "b") == []  # not boiler, not the whole index
+    assert titles(db_session, "bo") == ["Boiler pressure is low"]
+    assert titles(db_session, "空") == []  # not 空调; the next character is
+    assert titles(db_session, "漏水 空") == ["空调漏水怎么办"]  # the lone 空 waits for the next one
+    assert titles(db_session, "daikin e") == []  # a word of its own, not e7 or error
+    assert titles(db_session, "daikin er") == ["Daikin 空调 error E7"]
+
+
+def test_a_page_of_results_has_as_many_articles_as_asked_however_many_sections_match(db_session):
+    body = "## One\n\nDescaling.\n\n## Two\n\nDescaling.\n\n## Six\n\nDescaling."  # sections alike
+    made = [publish(db_session, f"Limescale {n}", body) for n in range(25)]
+    db_session.commit()
+    found = kb.find(db_session, actor=None, query="descaling", limit=20)
+    assert len(found) == 20
+    assert len({f.view.article.id for f in found}) == 20  # one hit per article
+    first = kb.find(db_session, actor=None, query="descaling", limit=3)
+    assert [f.view.article.id for f in first] == [f.view.article.id for f in found[:3]]
+    assert set(made) >= {f.view.article.id for f in found}
+
+
+def test_when_more_sections_match_than_are_ranked_the_newest_are_and_a_title_still_wins(
+    db_session, monkeypatch
+):
+    from dispatch.kb import search as kbsearch
+
+    monkeypatch.setattr(kbsearch, "CANDIDATES", 4)
+    for n in range(6):
+        publish(db_session, f"Old note {n}", "Descaling is easy.")
+    publish(db_session, "Descaling the boiler", "Use the kit.")
+    publish(db_session, "Newest note", "Descaling again.")
+    db_session.commit()
+    found = titles(db_session, "descaling")
+    assert found[0] == "Descaling the boiler"
+    assert set(found) == {"Descaling the boiler", "Newest note", "Old note 5", "Old note 4"}
