@@ -1,18 +1,20 @@
-"""An agent works a ticket at the desk: queues, the ticket, a reply (double-clicked), a note after
-someone else changed the ticket, a transfer, an escalation and a merge of a duplicate."""
+"""An agent works a ticket at the desk: queues, the ticket and how satisfied its customer was, a reply
+(double-clicked), a note after someone else changed the ticket, a transfer, a take-back, an escalation
+and a merge of a duplicate."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from dispatch.access import SYSTEM
+from dispatch.db import utcnow
 from dispatch.orders.models import Priority
-from dispatch.routing import service as routing
-from dispatch.routing.models import DeskTeam, DeskTier
+from dispatch.surveys.models import Survey, SurveySubject
 from dispatch.tickets import service as tickets
 from dispatch.tickets.models import Ticket
 from tests.booking_world import committed
@@ -36,12 +38,18 @@ def _desk(app: Any) -> dict[str, Any]:
     def fill(session: Any) -> dict[str, Any]:
         world = build_world(session, app)
         desk = build_desk(session, world, agents=1)
-        engineering = routing.create_team(
-            session, actor=SYSTEM, code="eng", name="Engineering", tier=DeskTier.ENGINEERING
-        )
-        second = session.get(DeskTeam, desk.ids["second"])
-        second.escalates_to_id = engineering.id
         first = desk.ids["first"]
+        session.add(
+            Survey(
+                subject=SurveySubject.VISIT,
+                order_id=world.ids["o_site"],
+                customer_id=world.ids["c1"],
+                expires_at=utcnow() + timedelta(days=30),
+                answered_at=utcnow() - timedelta(days=2),
+                score=4,
+                comment="Quick and tidy",
+            )
+        )
         main = open_ticket(session, world.ids["c1"], "No hot water", team_id=first)
         dup = open_ticket(session, world.ids["c1"], "Still no hot water", team_id=first)
         return {"main": main.id, "dup": dup.id, "main_number": main.number}
@@ -96,6 +104,8 @@ def test_an_agent_works_a_ticket_from_the_queue_to_a_merge(app, live_server, bro
         expect(page.locator(".msg-customer")).to_have_count(1)
         expect(page.locator("#p-name")).to_have_text("Grace Hall")
         expect(page.locator("#p-sites")).to_contain_text("Mauldeth Road")
+        expect(page.locator("#p-score")).to_have_text("4.0 / 5 from 1 rating in the last 90 days")
+        expect(page.locator("#p-ratings")).to_contain_text("Quick and tidy")
 
         # A double click on Send sends one reply.
         page.fill("#reply-body", "Is the pressure gauge below 1 bar?")
@@ -120,7 +130,8 @@ def test_an_agent_works_a_ticket_from_the_queue_to_a_merge(app, live_server, bro
         expect(page.locator(".msg-note")).to_have_count(1)
         expect(page.locator(".msg-note")).to_contain_text("Vaillant ecoTEC, 2014")
 
-        # Transfer to the second line, then escalate to its next tier.
+        # Transfer to the second line; my team takes it back; then escalate to the next tier.
+        expect(page.locator("#act-take-back")).to_be_hidden()  # nothing to take back yet
         page.click("#act-transfer summary")
         page.select_option("#transfer-team", label="Second line")
         page.fill("#transfer-reason", "needs a gas engineer")
@@ -129,10 +140,17 @@ def test_an_agent_works_a_ticket_from_the_queue_to_a_merge(app, live_server, bro
         _settle(app)  # the new team's assignment runs in the background and changes the ticket too
         page.reload()
         expect(page.locator("#t-team")).to_have_text("Second line")
+        page.click("#act-take-back summary")
+        expect(page.locator("#take-back-to")).to_have_text("Back to First line, and to you.")
+        page.fill("#take-back-reason", "the customer called again: the pressure is fine")
+        page.click("#act-take-back button[type=submit]")
+        expect(page.locator("#t-team")).to_have_text("First line")
+        expect(page.locator("#t-assignee")).to_have_text("Agent")
+        expect(page.locator("#ticket-message")).to_contain_text("Taken back")
         page.click("#act-escalate summary")
         page.fill("#escalate-reason", "the part is under warranty")
         page.click("#act-escalate button[type=submit]")
-        expect(page.locator("#t-team")).to_have_text("Engineering")
+        expect(page.locator("#t-team")).to_have_text("Second line")
         page.screenshot(path=str(artifacts / "desk-3-ticket.png"), full_page=True)
 
         # The duplicate is merged into the first ticket.
@@ -167,6 +185,9 @@ def test_an_agent_works_a_ticket_from_the_queue_to_a_merge(app, live_server, bro
         expect(page.locator(".msg-note")).to_have_count(1)
         expect(page.locator("#send-reply")).to_have_text("发送回复")
         expect(page.locator("#t-status")).not_to_have_text("Open")
+        expect(page.locator("#p-name")).to_have_text("Grace Hall")
+        expect(page.locator("#p-score")).to_have_text("最近 90 天 1 次评分，平均 4.0 / 5")  # noqa: RUF001 - Chinese punctuation
+        expect(page.locator("#p-ratings")).to_contain_text("上门服务")
         page.screenshot(path=str(artifacts / "desk-5-phone-zh.png"), full_page=True)
     finally:
         zh.close()

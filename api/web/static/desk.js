@@ -2,7 +2,7 @@
    profile, SLA clocks, actions). Everything goes through /api/v1 with the agent's bearer token:
    writes carry the ticket's ETag (If-Match) and an Idempotency-Key, so a stale write is refused
    (412, the typed text is kept) and a double click sends once. */
-import { _, load } from "/i18n/i18n.js";
+import { _, load, ngettext } from "/i18n/i18n.js";
 
 const API = "/api/v1";
 const STAFF = ["admin", "dispatcher", "agent"];
@@ -331,7 +331,7 @@ $("reload").addEventListener("click", () => showTicket(state.ticket.id, { keepDr
 
 /* ---- actions ---- */
 const DONE = { status: () => _("Status changed."), transfer: () => _("Transferred."), assign: () => _("Given to the agent."),
-  escalate: () => _("Escalated."), merge: () => _("Merged: this ticket is closed."), orders: () => _("Visit booked.") };
+  escalate: () => _("Escalated."), "take-back": () => _("Taken back: the ticket is with your team again."), merge: () => _("Merged: this ticket is closed."), orders: () => _("Visit booked.") };
 
 function renderActions(t) {
   const to = $("status-to");
@@ -351,7 +351,24 @@ function renderActions(t) {
   }
   const closed = t.status === "closed";
   document.querySelectorAll(".actions details").forEach((d) => { if (d.id !== "act-status") d.hidden = closed; });
+  const back = takeBackTo(t);
+  $("act-take-back").hidden = closed || !back;
+  if (back) {
+    $("take-back-to").textContent = back.mine ? _("Back to %(team)s, and to you.", { team: back.team.name })
+      : _("Back to %(team)s.", { team: back.team.name });
+  }
   $("composer").hidden = closed;
+}
+
+function takeBackTo(t) {
+  /* The team a ticket moved on from can take it back (a member of it, or the owner of record), as
+     the service decides: the previous team, else the owner's own team. */
+  const mine = state.teams.filter((team) => (team.members || []).some((m) => m.user_id === state.me.id));
+  const owner = t.owner?.id === state.me.id;
+  const back = state.teams.find((team) => team.id === t.previous_team_id) || (owner ? mine[0] : null);
+  if (!back || back.id === t.team?.id) return null;
+  const member = mine.some((team) => team.id === back.id);
+  return owner || member ? { team: back, mine: member } : null;
 }
 
 function actionBody(name, form) {
@@ -555,6 +572,7 @@ async function profile(customerId) {
   const contacts = [p.customer.email, p.customer.phone, ...(p.customer.contacts || []).flatMap((c) => [c.name, c.email, c.phone])]
     .filter(Boolean);
   $("p-contacts").replaceChildren(...[...new Set(contacts)].map((c) => el("li", { text: c })));
+  satisfaction(p.satisfaction);
   $("p-sites").replaceChildren(...p.sites.map((s) => el("li", { text: s.address })));
   $("visit-site").replaceChildren(...p.sites.map((s) => el("option", { value: s.id, text: s.address,
     selected: s.id === state.ticket?.site?.id ? "selected" : null })));
@@ -567,6 +585,28 @@ async function profile(customerId) {
     el("a", { href: `#t/${t.id}`, text: `${t.number} ${t.subject}` }), " ",
     el("span", { class: `badge status-${t.status}`, text: label("status", t.status) }))));
   if (!tickets.length) $("p-tickets").append(el("li", { class: "muted", text: _("No other tickets.") }));
+}
+
+function satisfaction(seen) {
+  /* How the customer rated us lately: the average of the last days, then their last answers. */
+  const score = $("p-score");
+  score.className = "";
+  if (!seen) {
+    score.textContent = _("Has not rated us yet.");
+    score.className = "muted";
+    $("p-ratings").replaceChildren();
+    return;
+  }
+  score.textContent = seen.average === null
+    ? _("No rating in the last %(days)s days.", { days: seen.days })
+    : ngettext("%(avg)s / 5 from %(num)s rating in the last %(days)s days",
+      "%(avg)s / 5 from %(num)s ratings in the last %(days)s days", seen.count,
+      { avg: seen.average.toFixed(1), days: seen.days });
+  if (seen.average !== null && seen.average <= 2.5) score.className = "low-score";
+  $("p-ratings").replaceChildren(...seen.recent.map((r) => el("li", {},
+    el("span", { class: r.score <= 2 ? "badge low-score" : "badge", text: `${r.score} / 5` }), " ",
+    el("span", { class: "muted", text: (r.subject === "visit" ? _("Visit") : _("Ticket")) + " · " + when(r.answered_at) }),
+    r.comment ? el("q", { text: r.comment }) : null)));
 }
 
 async function suggest(text) {
