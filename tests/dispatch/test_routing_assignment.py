@@ -1,5 +1,6 @@
 """Assignment inside a team: round-robin fairness, least-loaded, skills, presence, hours and capacity,
-re-run when capacity frees up or an agent comes on shift, and many workers at once never giving a ticket twice or overfilling."""
+re-run when capacity frees up or an agent comes on shift, and many workers at once never giving a
+ticket twice or overfilling."""
 
 from __future__ import annotations
 
