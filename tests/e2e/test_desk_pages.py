@@ -1,6 +1,6 @@
 """An agent works a ticket at the desk: queues, the ticket and how satisfied its customer was, a reply
 (double-clicked), a note after someone else changed the ticket, a transfer, a take-back, an escalation
-and a merge of a duplicate."""
+and a merge of a duplicate; an emailed message with the whole email one click away."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from dispatch.access import SYSTEM
 from dispatch.db import utcnow
@@ -189,5 +190,70 @@ def test_an_agent_works_a_ticket_from_the_queue_to_a_merge(app, live_server, bro
         expect(page.locator("#p-score")).to_have_text("最近 90 天 1 次评分，平均 4.0 / 5")  # noqa: RUF001 - Chinese punctuation
         expect(page.locator("#p-ratings")).to_contain_text("上门服务")
         page.screenshot(path=str(artifacts / "desk-5-phone-zh.png"), full_page=True)
+    finally:
+        zh.close()
+
+
+QUOTED_REPLY = (
+    b"From: Grace Hall <grace@example.com>\r\n"
+    b"To: support@example.com\r\n"
+    b"Subject: Radiator in the hall\r\n"
+    b"Message-ID: <hall-1@example.com>\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n"
+    b"\r\n"
+    b"The radiator in the hall is cold again.\r\n"
+    b"\r\n"
+    b"On Mon, 30 Nov 2026 at 09:12, Acme Service <support@example.com> wrote:\r\n"
+    b"> Please bleed the radiator and tell us if it helps.\r\n"
+)
+
+
+def test_an_emailed_message_shows_its_new_part_and_the_whole_email_one_click_away(
+    app, live_server, browser, artifacts
+):
+    from dispatch.attachments.storage import LocalBlobStore
+    from dispatch.mail import fetch
+
+    committed(app, lambda session: build_desk(session, build_world(session, app), agents=1))
+    settings = app.config["DISPATCH"]
+    store = LocalBlobStore(settings.attachments_folder)
+    sessions = app.extensions["dispatch.db"].sessions
+    outcome = fetch.store_one(
+        sessions, store, settings, mailbox="INBOX", uidvalidity=1, uid=1, raw=QUOTED_REPLY
+    )
+    assert outcome.value == "new_ticket", outcome
+    with sessions() as session:
+        ticket_id = session.scalars(select(Ticket.id)).one()
+    ctx = browser.new_context(viewport=DESKTOP, locale="en-GB")
+    ctx.route(re.compile(r"^(?!http://127\.0\.0\.1).*"), lambda route: route.abort())
+    blocked = watch_csp(ctx)
+    page = ctx.new_page()
+    try:
+        page.goto(f"{live_server}/desk")
+        page.fill("#email", "agent@example.com")
+        page.fill("#password", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.goto(f"{live_server}/desk#t/{ticket_id}")
+        message = page.locator(".msg-customer")
+        expect(message.locator(".msg-body")).to_have_text("The radiator in the hall is cold again.")
+        expect(message).not_to_contain_text("bleed the radiator")
+        message.locator(".msg-full summary").click()
+        expect(message.locator(".msg-full pre")).to_contain_text("> Please bleed the radiator")
+        page.screenshot(path=str(artifacts / "desk-6-whole-email.png"), full_page=True)
+        assert not blocked, blocked
+    finally:
+        ctx.close()
+    zh = browser.new_context(viewport=PHONE, locale="zh-CN")
+    zh.route(re.compile(r"^(?!http://127\.0\.0\.1).*"), lambda route: route.abort())
+    page = zh.new_page()
+    try:
+        page.goto(f"{live_server}/desk")
+        page.fill("#email", "agent@example.com")
+        page.fill("#password", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.goto(f"{live_server}/desk#t/{ticket_id}")
+        page.locator(".msg-full summary", has_text="显示完整邮件").click()
+        expect(page.locator(".msg-full pre")).to_contain_text("wrote:")
+        page.screenshot(path=str(artifacts / "desk-7-whole-email-phone-zh.png"), full_page=True)
     finally:
         zh.close()

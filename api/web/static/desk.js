@@ -179,8 +179,9 @@ function ticketRow(t) {
 /* ---- the ticket view ---- */
 async function showTicket(id, { keepDraft = false } = {}) {
   const draft = $("reply-body").value;
-  const [ticket, messages, clocks] = await Promise.all([
+  const [ticket, messages, clocks, mails] = await Promise.all([
     api("GET", `/tickets/${id}`), api("GET", `/tickets/${id}/messages`), api("GET", `/tickets/${id}/clocks`),
+    api("GET", `/mail/messages?ticket_id=${id}&page_size=100`),
   ]);
   if (!ticket.ok) { say(ticket.data?.message || _("That ticket cannot be shown."), true); return; }
   const changed = state.ticket?.id !== ticket.data.id;
@@ -192,7 +193,9 @@ async function showTicket(id, { keepDraft = false } = {}) {
   $("stale").hidden = true;
   renderHead(ticket.data);
   renderClocks(clocks.ok ? clocks.data : null);
-  renderConversation(messages.ok ? messages.data : []);
+  const emailed = new Map((mails.ok ? mails.data : []).filter((m) => m.ticket_message_id)
+    .map((m) => [m.ticket_message_id, m.id]));
+  renderConversation(messages.ok ? messages.data : [], emailed);
   renderActions(ticket.data);
   showComplaint(ticket.data);
   $("reply-body").value = keepDraft || !changed ? draft : "";
@@ -251,7 +254,7 @@ function renderClocks(found) {
   if (!list.children.length) list.append(el("li", { class: "muted", text: _("No clocks on this ticket.") }));
 }
 
-function renderConversation(messages) {
+function renderConversation(messages, emailed = new Map()) {
   const list = $("conversation");
   list.replaceChildren();
   for (const m of messages) {
@@ -262,6 +265,7 @@ function renderConversation(messages) {
       el("p", { class: "msg-head" }, el("strong", { text: who }), " · ", el("span", { text: title }), " · ",
         el("time", { datetime: m.created_at, text: when(m.created_at) })),
       el("p", { class: "msg-body", text: m.body }));
+    if (emailed.has(m.id)) item.append(wholeEmail(emailed.get(m.id)));
     if (m.attachment_ids?.length) {
       const images = el("p", { class: "images" });
       for (const id of m.attachment_ids) images.append(image(state.ticket.id, id));
@@ -269,6 +273,18 @@ function renderConversation(messages) {
     }
     list.append(item);
   }
+}
+
+function wholeEmail(inboundId) {
+  /* An emailed message shows its new part; the whole email (quotes, signature) is one click away. */
+  const box = el("details", { class: "msg-full" }, el("summary", { text: _("Show the whole email") }));
+  box.addEventListener("toggle", async () => {
+    if (!box.open || box.querySelector("pre")) return;
+    const got = await api("GET", `/mail/messages/${inboundId}`);
+    box.append(got.ok ? el("pre", { text: got.data.full_text })
+      : el("p", { class: "error", text: got.data?.message || _("That could not be done.") }));
+  });
+  return box;
 }
 
 function image(ticketId, id) {
