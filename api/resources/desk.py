@@ -497,6 +497,9 @@ class ProfileSchema(Schema):
         metadata={"description": "recent satisfaction; null while the customer has rated nothing"},
     )
     contacts_to_review = fields.Integer()
+    review_contact_ids = fields.List(
+        Id(), metadata={"description": "contacts made for unknown senders: link them or confirm them as new"}
+    )
 
 
 @contacts_blp.route("/customers/recognize")

@@ -258,6 +258,8 @@ class Profile:
     satisfaction: surveys.Satisfaction | None = None
     """Recent satisfaction: the average score of the last 90 days and the last answers (None: never rated)."""
     contacts_to_review: int = 0
+    review_contact_ids: list[int] | None = None
+    """The customer's contacts made for senders nobody was matched to, waiting for an agent."""
 
 
 RECENT = 10
@@ -302,4 +304,5 @@ def profile(session: Session, *, actor: Actor, customer_id: int) -> Profile:
         past_tickets=past_tickets,
         satisfaction=surveys.customer_satisfaction(session, customer_id=customer.id),
         contacts_to_review=sum(1 for c in customer.contacts if c.needs_review),
+        review_contact_ids=[c.id for c in customer.contacts if c.needs_review],
     )

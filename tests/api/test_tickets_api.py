@@ -59,6 +59,10 @@ def test_an_email_from_a_stranger_opens_a_ticket_once_however_often_it_is_retrie
     assert first.headers["ETag"] == f'"v{first.json["version"]}"'
     queue = client.get(f"{API}/customer-contacts/review", headers=world.h("agent")).json
     assert [c["email"] for c in queue] == ["new.person@example.net"]
+    beside = client.get(
+        f"{API}/customers/{first.json['customer']['id']}/profile", headers=world.h("agent")
+    ).json
+    assert beside["review_contact_ids"] == [queue[0]["id"]]  # the desk offers to link or confirm it
     linked = client.post(
         f"{API}/customer-contacts/{queue[0]['id']}/link",
         json={"customer_id": world.ids["c2"]},
@@ -68,6 +72,8 @@ def test_an_email_from_a_stranger_opens_a_ticket_once_however_often_it_is_retrie
     assert linked.json["customer_id"] == world.ids["c2"]
     ticket = client.get(first.headers["Location"], headers=world.h("agent")).json
     assert ticket["customer"]["id"] == world.ids["c2"]
+    after = client.get(f"{API}/customers/{world.ids['c2']}/profile", headers=world.h("agent")).json
+    assert after["review_contact_ids"] == []
 
 
 def test_writes_need_the_etag_and_an_illegal_status_names_both_states(client, world, desk):

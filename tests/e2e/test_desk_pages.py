@@ -257,3 +257,70 @@ def test_an_emailed_message_shows_its_new_part_and_the_whole_email_one_click_awa
         page.screenshot(path=str(artifacts / "desk-7-whole-email-phone-zh.png"), full_page=True)
     finally:
         zh.close()
+
+
+STRANGER = (
+    b"From: G Hall <g.hall@home.example>\r\n"
+    b"To: support@example.com\r\n"
+    b"Subject: Boiler noise\r\n"
+    b"Message-ID: <noise-1@home.example>\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n"
+    b"\r\n"
+    b"Writing from my home address: the boiler bangs at night.\r\n"
+)
+
+
+def test_an_agent_links_an_unknown_sender_to_the_customer_they_really_are(
+    app, live_server, browser, artifacts
+):
+    from dispatch.attachments.storage import LocalBlobStore
+    from dispatch.mail import fetch
+
+    committed(app, lambda session: build_desk(session, build_world(session, app), agents=1))
+    settings = app.config["DISPATCH"]
+    sessions = app.extensions["dispatch.db"].sessions
+    outcome = fetch.store_one(
+        sessions,
+        LocalBlobStore(settings.attachments_folder),
+        settings,
+        mailbox="INBOX",
+        uidvalidity=1,
+        uid=1,
+        raw=STRANGER,
+    )
+    assert outcome.value == "new_ticket", outcome
+    with sessions() as session:
+        ticket_id = session.scalars(select(Ticket.id)).one()
+    ctx = browser.new_context(viewport=PHONE, locale="en-GB")
+    ctx.route(re.compile(r"^(?!http://127\.0\.0\.1).*"), lambda route: route.abort())
+    blocked = watch_csp(ctx)
+    page = ctx.new_page()
+    try:
+        page.goto(f"{live_server}/desk")
+        page.fill("#email", "agent@example.com")
+        page.fill("#password", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.goto(f"{live_server}/desk#t/{ticket_id}")
+        review = page.locator("#p-review")
+        expect(review).to_be_visible()
+        expect(page.locator("#p-review-who")).to_contain_text("g.hall@home.example")
+        page.fill("#p-review-q", "Grace")
+        page.click("#p-review-find button[type=submit]")
+        found = page.locator("#p-review-found li")
+        expect(found).to_have_count(1)
+        expect(found).to_contain_text("Grace Hall")
+        page.screenshot(path=str(artifacts / "desk-8-new-sender-phone.png"), full_page=True)
+        found.get_by_role("button", name="This is them").click()
+        expect(page.locator("#ticket-message")).to_have_text(
+            "Linked to Grace Hall: the ticket is theirs now."
+        )
+        expect(page.locator("#p-name")).to_have_text("Grace Hall")
+        expect(review).to_be_hidden()
+        expect(page.locator("#p-contacts")).to_contain_text("g.hall@home.example")
+        assert not blocked, blocked
+    finally:
+        ctx.close()
+    with sessions() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        assert ticket.customer.name == "Grace Hall"

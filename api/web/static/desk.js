@@ -589,6 +589,7 @@ async function profile(customerId) {
     .filter(Boolean);
   $("p-contacts").replaceChildren(...[...new Set(contacts)].map((c) => el("li", { text: c })));
   satisfaction(p.satisfaction);
+  review(p);
   $("p-sites").replaceChildren(...p.sites.map((s) => el("li", { text: s.address })));
   $("visit-site").replaceChildren(...p.sites.map((s) => el("option", { value: s.id, text: s.address,
     selected: s.id === state.ticket?.site?.id ? "selected" : null })));
@@ -602,6 +603,46 @@ async function profile(customerId) {
     el("span", { class: `badge status-${t.status}`, text: label("status", t.status) }))));
   if (!tickets.length) $("p-tickets").append(el("li", { class: "muted", text: _("No other tickets.") }));
 }
+
+/* A sender nobody matched got a new customer of their own, flagged: the agent links it to the
+   customer it really is (its tickets move there) or confirms it as new. Never merged silently. */
+function review(p) {
+  const waiting = p.review_contact_ids || [];
+  const id = waiting.includes(state.ticket?.contact_id) ? state.ticket.contact_id : waiting[0];
+  const box = $("p-review");
+  box.hidden = !id;
+  $("p-review-found").replaceChildren();
+  $("p-review-error").textContent = "";
+  if (!id) return;
+  box.dataset.contact = String(id);
+  box.dataset.customer = String(p.customer.id);
+  const contact = (p.customer.contacts || []).find((c) => c.id === id);
+  $("p-review-who").textContent = contact ? [contact.name, contact.email, contact.phone].filter(Boolean).join(" · ") : "";
+}
+
+async function reviewed(path, body, done) {
+  const got = await api("POST", `/customer-contacts/${$("p-review").dataset.contact}/${path}`, body ? { body } : {});
+  if (!got.ok) { $("p-review-error").textContent = got.data?.message || _("That could not be done."); return; }
+  say(done);
+  await showTicket(state.ticket.id);
+}
+
+$("p-review-find").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const q = $("p-review-q").value.trim();
+  const list = $("p-review-found");
+  const got = await api("GET", `/customers?q=${encodeURIComponent(q)}&page_size=6`);
+  const own = Number($("p-review").dataset.customer);
+  const found = got.ok ? got.data.filter((c) => c.id !== own).slice(0, 5) : [];
+  list.replaceChildren(...found.map((c) => {
+    const pick = el("button", { type: "button", class: "link", text: _("This is them") });
+    pick.addEventListener("click", () => reviewed("link", { customer_id: c.id },
+      _("Linked to %(name)s: the ticket is theirs now.", { name: c.name })));
+    return el("li", {}, el("span", { text: [c.name, c.email, c.phone].filter(Boolean).join(" · ") }), " ", pick);
+  }));
+  if (!found.length) list.append(el("li", { class: "muted", text: _("No customer found.") }));
+});
+$("p-review-new").addEventListener("click", () => reviewed("confirm", null, _("Confirmed as a new customer.")));
 
 function satisfaction(seen) {
   /* How the customer rated us lately: the average of the last days, then their last answers. */
