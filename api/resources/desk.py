@@ -460,6 +460,28 @@ class LinkContactSchema(Schema):
     customer_id = Id(required=True)
 
 
+class CustomerRatingSchema(Schema):
+    """One answer of a satisfaction survey."""
+
+    subject = fields.String(metadata={"description": "visit or ticket"})
+    order_id = Id(allow_none=True)
+    ticket_id = Id(allow_none=True)
+    score = fields.Integer(metadata={"description": "1 (bad) to 5 (very good)"})
+    comment = fields.String()
+    answered_at = When()
+
+
+class SatisfactionSchema(Schema):
+    """The customer's recent satisfaction."""
+
+    average = fields.Float(allow_none=True, metadata={"description": "average score of the last `days` days"})
+    count = fields.Integer(metadata={"description": "answers in the last `days` days"})
+    days = fields.Integer()
+    recent = fields.List(
+        fields.Nested(CustomerRatingSchema), metadata={"description": "the last answers, newest first"}
+    )
+
+
 class ProfileSchema(Schema):
     """What the agent sees beside a ticket."""
 
@@ -469,10 +491,15 @@ class ProfileSchema(Schema):
     past_orders = fields.List(fields.Nested(OrderSchema))
     open_tickets = fields.List(fields.Nested(TicketSchema))
     past_tickets = fields.List(fields.Nested(TicketSchema))
-    satisfaction = fields.Dict(
-        allow_none=True, metadata={"description": "recent satisfaction: empty (null) until surveys exist"}
+    satisfaction = fields.Nested(
+        SatisfactionSchema,
+        allow_none=True,
+        metadata={"description": "recent satisfaction; null while the customer has rated nothing"},
     )
     contacts_to_review = fields.Integer()
+    review_contact_ids = fields.List(
+        Id(), metadata={"description": "contacts made for unknown senders: link them or confirm them as new"}
+    )
 
 
 @contacts_blp.route("/customers/recognize")
@@ -538,5 +565,5 @@ class Profile(View):
     @contacts_blp.response(200, ProfileSchema)
     @contacts_blp.alt_response(404, schema=ErrorSchema, description="No such customer")
     def get(self, customer_id: int) -> flows.Profile:
-        """Tier, sites, open and past orders and tickets, recent satisfaction (an empty slot for now)."""
+        """Tier, sites, open and past orders and tickets, recent satisfaction."""
         return flows.profile(database.session(), actor=actor(), customer_id=customer_id)

@@ -240,6 +240,42 @@ def ratings(
     }
 
 
+@dataclass(frozen=True)
+class Satisfaction:
+    """A customer's recent satisfaction, for the agent beside their ticket."""
+
+    average: float | None
+    """The average score of the answers of the last ``days`` days (None: no answer in that time)."""
+    count: int
+    days: int
+    recent: list[Survey]
+    """The last few answers, newest first, whatever their age."""
+
+
+def customer_satisfaction(
+    session: Session,
+    *,
+    customer_id: int,
+    days: int = RECENT_DAYS,
+    last: int = 5,
+    now: datetime | None = None,
+) -> Satisfaction | None:
+    """The customer's average score of the last ``days`` days and their last answers (None: never rated)."""
+    answered = select(Survey).where(Survey.customer_id == customer_id, Survey.answered_at.is_not(None))
+    recent = list(session.scalars(answered.order_by(Survey.answered_at.desc(), Survey.id.desc()).limit(last)))
+    if not recent:
+        return None
+    since = (now or utcnow()) - timedelta(days=days)
+    avg, count = session.execute(
+        select(func.avg(Survey.score), func.count(Survey.id)).where(
+            Survey.customer_id == customer_id, Survey.answered_at >= since
+        )
+    ).one()
+    return Satisfaction(
+        average=round(float(avg), 2) if count else None, count=int(count), days=days, recent=recent
+    )
+
+
 def disliked_engineers(session: Session, *, customer_ids: Collection[int]) -> dict[int, set[int]]:
     """For each customer, the engineers they rated 1-2 after a visit (planning avoids them)."""
     if not customer_ids:

@@ -5,7 +5,6 @@ unfinished visit opening a ticket, a duplicate merged into another, and the cust
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -25,6 +24,7 @@ from dispatch.orders.states import FINAL
 from dispatch.routing import wake
 from dispatch.sites.geocoding import Geocoder
 from dispatch.sites.models import Site
+from dispatch.surveys import service as surveys
 from dispatch.tickets import conversation, states
 from dispatch.tickets import service as tickets
 from dispatch.tickets.models import (
@@ -255,16 +255,19 @@ class Profile:
     past_orders: list[Order]
     open_tickets: list[Ticket]
     past_tickets: list[Ticket]
-    satisfaction: dict[str, Any] | None = None
-    """Recent satisfaction (CSAT): no surveys yet, so always None; the surveys package fills it."""
+    satisfaction: surveys.Satisfaction | None = None
+    """Recent satisfaction: the average score of the last 90 days and the last answers (None: never rated)."""
     contacts_to_review: int = 0
+    review_contact_ids: list[int] | None = None
+    """The customer's contacts made for senders nobody was matched to, waiting for an agent."""
 
 
 RECENT = 10
 
 
 def profile(session: Session, *, actor: Actor, customer_id: int) -> Profile:
-    """The customer's profile for the desk: tier, sites, open and past orders and tickets (staff)."""
+    """The customer's profile for the desk: tier, sites, open and past orders and tickets, recent
+    satisfaction (staff)."""
     tickets.require_staff(
         actor, _("Your role (%(role)s) may not read customer profiles (allowed: %(allowed)s).")
     )
@@ -299,6 +302,7 @@ def profile(session: Session, *, actor: Actor, customer_id: int) -> Profile:
         past_orders=past_orders,
         open_tickets=open_tickets,
         past_tickets=past_tickets,
-        satisfaction=None,
+        satisfaction=surveys.customer_satisfaction(session, customer_id=customer.id),
         contacts_to_review=sum(1 for c in customer.contacts if c.needs_review),
+        review_contact_ids=[c.id for c in customer.contacts if c.needs_review],
     )

@@ -59,6 +59,10 @@ def test_an_email_from_a_stranger_opens_a_ticket_once_however_often_it_is_retrie
     assert first.headers["ETag"] == f'"v{first.json["version"]}"'
     queue = client.get(f"{API}/customer-contacts/review", headers=world.h("agent")).json
     assert [c["email"] for c in queue] == ["new.person@example.net"]
+    beside = client.get(
+        f"{API}/customers/{first.json['customer']['id']}/profile", headers=world.h("agent")
+    ).json
+    assert beside["review_contact_ids"] == [queue[0]["id"]]  # the desk offers to link or confirm it
     linked = client.post(
         f"{API}/customer-contacts/{queue[0]['id']}/link",
         json={"customer_id": world.ids["c2"]},
@@ -68,6 +72,8 @@ def test_an_email_from_a_stranger_opens_a_ticket_once_however_often_it_is_retrie
     assert linked.json["customer_id"] == world.ids["c2"]
     ticket = client.get(first.headers["Location"], headers=world.h("agent")).json
     assert ticket["customer"]["id"] == world.ids["c2"]
+    after = client.get(f"{API}/customers/{world.ids['c2']}/profile", headers=world.h("agent")).json
+    assert after["review_contact_ids"] == []
 
 
 def test_writes_need_the_etag_and_an_illegal_status_names_both_states(client, world, desk):
@@ -259,11 +265,58 @@ def test_the_profile_beside_the_ticket(client, world, desk):
     assert [s["id"] for s in body["sites"]] == [world.ids["s1"]]
     assert len(body["open_orders"]) == 6
     assert len(body["open_tickets"]) == 1
-    assert body["satisfaction"] is None
+    assert body["satisfaction"] is None  # never rated
     assert (
         client.get(f"{API}/customers/{world.ids['c1']}/profile", headers=world.h("customer")).status_code
         == 403
     )
+
+
+def test_the_profile_shows_how_satisfied_the_customer_was_lately(app, client, world, desk):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from dispatch.access import SYSTEM
+    from dispatch.db import utcnow
+    from dispatch.orders import actions
+    from dispatch.surveys import service as surveys
+    from dispatch.surveys.models import Survey
+    from dispatch.tickets import service as tickets
+    from dispatch.tickets.models import TicketStatus
+    from tests.desk_factories import open_ticket
+
+    with app.extensions["dispatch.db"].sessions() as session:
+        visit = actions.field_action(
+            session, actor=SYSTEM, order_id=world.ids["o_site"], expected_version=None, action="complete"
+        )
+        ticket = open_ticket(session, world.ids["c1"], subject="Radiator cold", team_id=desk.ids["first"])
+        tickets.change_status(
+            session, actor=SYSTEM, ticket_id=ticket.id, expected_version=None, status=TicketStatus.RESOLVED
+        )
+        old = open_ticket(session, world.ids["c1"], subject="Tap drips", team_id=desk.ids["first"])
+        tickets.change_status(
+            session, actor=SYSTEM, ticket_id=old.id, expected_version=None, status=TicketStatus.RESOLVED
+        )
+        by = {
+            s.order_id or s.ticket_id: s
+            for s in session.scalars(select(Survey).where(Survey.customer_id == world.ids["c1"]))
+        }
+        long_ago = utcnow() - timedelta(days=120)
+        surveys.answer(session, token=by[old.id].token, score=4, comment="Fine", now=long_ago)
+        surveys.answer(session, token=by[visit.id].token, score=5, comment="Quick and tidy")
+        surveys.answer(session, token=by[ticket.id].token, score=3, comment="Took two calls")
+        session.commit()
+        ids = {"visit": visit.id, "ticket": ticket.id, "old": old.id}
+    body = client.get(f"{API}/customers/{world.ids['c1']}/profile", headers=world.h("agent")).json
+    seen = body["satisfaction"]
+    assert (seen["average"], seen["count"], seen["days"]) == (4.0, 2, 90)  # the 120-day-old answer is too old
+    assert [(r["score"], r["order_id"] or r["ticket_id"]) for r in seen["recent"]] == [
+        (3, ids["ticket"]),
+        (5, ids["visit"]),
+        (4, ids["old"]),
+    ]
+    assert seen["recent"][0]["comment"] == "Took two calls"
 
 
 def test_an_engineer_reports_on_their_job_and_the_customer_does_not_see_the_report(client, world, desk):

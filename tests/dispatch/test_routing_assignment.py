@@ -1,5 +1,6 @@
 """Assignment inside a team: round-robin fairness, least-loaded, skills, presence, hours and capacity,
-re-run when capacity frees up, and many workers at once never giving a ticket twice or overfilling."""
+re-run when capacity frees up or an agent comes on shift, and many workers at once never giving a
+ticket twice or overfilling."""
 
 from __future__ import annotations
 
@@ -183,3 +184,32 @@ def test_many_workers_at_once_never_assign_twice_nor_overfill(desk, engine):
     ).all()
     assert twice == []
     assert engine.dialect.name in ("sqlite", "postgresql")
+
+
+def test_the_periodic_run_gives_waiting_tickets_to_agents_as_they_come_on_shift(app, desk):
+    import time_machine
+
+    from dispatch.routing import jobs
+    from dispatch.tasks.runtime import bound
+
+    session, world, d, _sessions = desk
+    nine_to_five = hours.validate({"mon": [["09:00", "17:00"]]})
+    for uid in (d.ids["a1"], d.ids["a2"], d.ids["a3"], world.ids["user_agent"]):
+        session.get(DeskAgent, uid).working_hours = nine_to_five
+    session.commit()
+    early = datetime(2030, 1, 7, 8, 30, tzinfo=UTC)  # Monday, half an hour before anyone starts (London)
+    with time_machine.travel(early, tick=False), bound(app.extensions["dispatch.db"].engine):
+        (waiting,) = _open(session, world, d.ids["first"], 1)
+        assert jobs.assign_all() == {d.ids["first"]: 0}
+    assert _assignees(session, [waiting]) == [None]
+    with (
+        time_machine.travel(early.replace(hour=9, minute=1), tick=False),
+        bound(app.extensions["dispatch.db"].engine),
+    ):
+        assert jobs.assign_all() == {d.ids["first"]: 1}  # nobody asked: the minute's run found it
+    assert _assignees(session, [waiting])[0] in {
+        d.ids["a1"],
+        d.ids["a2"],
+        d.ids["a3"],
+        world.ids["user_agent"],
+    }

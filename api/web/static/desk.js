@@ -2,7 +2,7 @@
    profile, SLA clocks, actions). Everything goes through /api/v1 with the agent's bearer token:
    writes carry the ticket's ETag (If-Match) and an Idempotency-Key, so a stale write is refused
    (412, the typed text is kept) and a double click sends once. */
-import { _, load } from "/i18n/i18n.js";
+import { _, load, ngettext } from "/i18n/i18n.js";
 
 const API = "/api/v1";
 const STAFF = ["admin", "dispatcher", "agent"];
@@ -180,8 +180,9 @@ function ticketRow(t) {
 /* ---- the ticket view ---- */
 async function showTicket(id, { keepDraft = false } = {}) {
   const draft = $("reply-body").value;
-  const [ticket, messages, clocks] = await Promise.all([
+  const [ticket, messages, clocks, mails] = await Promise.all([
     api("GET", `/tickets/${id}`), api("GET", `/tickets/${id}/messages`), api("GET", `/tickets/${id}/clocks`),
+    api("GET", `/mail/messages?ticket_id=${id}&page_size=100`),
   ]);
   if (!ticket.ok) { say(ticket.data?.message || _("That ticket cannot be shown."), true); return; }
   const changed = state.ticket?.id !== ticket.data.id;
@@ -193,7 +194,9 @@ async function showTicket(id, { keepDraft = false } = {}) {
   $("stale").hidden = true;
   renderHead(ticket.data);
   renderClocks(clocks.ok ? clocks.data : null);
-  renderConversation(messages.ok ? messages.data : []);
+  const emailed = new Map((mails.ok ? mails.data : []).filter((m) => m.ticket_message_id)
+    .map((m) => [m.ticket_message_id, m.id]));
+  renderConversation(messages.ok ? messages.data : [], emailed);
   renderActions(ticket.data);
   showComplaint(ticket.data);
   $("reply-body").value = keepDraft || !changed ? draft : "";
@@ -252,7 +255,7 @@ function renderClocks(found) {
   if (!list.children.length) list.append(el("li", { class: "muted", text: _("No clocks on this ticket.") }));
 }
 
-function renderConversation(messages) {
+function renderConversation(messages, emailed = new Map()) {
   const list = $("conversation");
   list.replaceChildren();
   for (const m of messages) {
@@ -263,6 +266,7 @@ function renderConversation(messages) {
       el("p", { class: "msg-head" }, el("strong", { text: who }), " · ", el("span", { text: title }), " · ",
         el("time", { datetime: m.created_at, text: when(m.created_at) })),
       el("p", { class: "msg-body", text: m.body }));
+    if (emailed.has(m.id)) item.append(wholeEmail(emailed.get(m.id)));
     if (m.attachment_ids?.length) {
       const images = el("p", { class: "images" });
       for (const id of m.attachment_ids) images.append(image(state.ticket.id, id));
@@ -270,6 +274,18 @@ function renderConversation(messages) {
     }
     list.append(item);
   }
+}
+
+function wholeEmail(inboundId) {
+  /* An emailed message shows its new part; the whole email (quotes, signature) is one click away. */
+  const box = el("details", { class: "msg-full" }, el("summary", { text: _("Show the whole email") }));
+  box.addEventListener("toggle", async () => {
+    if (!box.open || box.querySelector("pre")) return;
+    const got = await api("GET", `/mail/messages/${inboundId}`);
+    box.append(got.ok ? el("pre", { text: got.data.full_text })
+      : el("p", { class: "error", text: got.data?.message || _("That could not be done.") }));
+  });
+  return box;
 }
 
 function image(ticketId, id) {
@@ -332,7 +348,7 @@ $("reload").addEventListener("click", () => showTicket(state.ticket.id, { keepDr
 
 /* ---- actions ---- */
 const DONE = { status: () => _("Status changed."), transfer: () => _("Transferred."), assign: () => _("Given to the agent."),
-  escalate: () => _("Escalated."), merge: () => _("Merged: this ticket is closed."), orders: () => _("Visit booked.") };
+  escalate: () => _("Escalated."), "take-back": () => _("Taken back: the ticket is with your team again."), merge: () => _("Merged: this ticket is closed."), orders: () => _("Visit booked.") };
 
 function renderActions(t) {
   const to = $("status-to");
@@ -352,7 +368,24 @@ function renderActions(t) {
   }
   const closed = t.status === "closed";
   document.querySelectorAll(".actions details").forEach((d) => { if (d.id !== "act-status") d.hidden = closed; });
+  const back = takeBackTo(t);
+  $("act-take-back").hidden = closed || !back;
+  if (back) {
+    $("take-back-to").textContent = back.mine ? _("Back to %(team)s, and to you.", { team: back.team.name })
+      : _("Back to %(team)s.", { team: back.team.name });
+  }
   $("composer").hidden = closed;
+}
+
+function takeBackTo(t) {
+  /* The team a ticket moved on from can take it back (a member of it, or the owner of record), as
+     the service decides: the previous team, else the owner's own team. */
+  const mine = state.teams.filter((team) => (team.members || []).some((m) => m.user_id === state.me.id));
+  const owner = t.owner?.id === state.me.id;
+  const back = state.teams.find((team) => team.id === t.previous_team_id) || (owner ? mine[0] : null);
+  if (!back || back.id === t.team?.id) return null;
+  const member = mine.some((team) => team.id === back.id);
+  return owner || member ? { team: back, mine: member } : null;
 }
 
 function actionBody(name, form) {
@@ -556,6 +589,8 @@ async function profile(customerId) {
   const contacts = [p.customer.email, p.customer.phone, ...(p.customer.contacts || []).flatMap((c) => [c.name, c.email, c.phone])]
     .filter(Boolean);
   $("p-contacts").replaceChildren(...[...new Set(contacts)].map((c) => el("li", { text: c })));
+  satisfaction(p.satisfaction);
+  review(p);
   $("p-sites").replaceChildren(...p.sites.map((s) => el("li", { text: s.address })));
   $("visit-site").replaceChildren(...p.sites.map((s) => el("option", { value: s.id, text: s.address,
     selected: s.id === state.ticket?.site?.id ? "selected" : null })));
@@ -568,6 +603,68 @@ async function profile(customerId) {
     el("a", { href: `#t/${t.id}`, text: `${t.number} ${t.subject}` }), " ",
     el("span", { class: `badge status-${t.status}`, text: label("status", t.status) }))));
   if (!tickets.length) $("p-tickets").append(el("li", { class: "muted", text: _("No other tickets.") }));
+}
+
+/* A sender nobody matched got a new customer of their own, flagged: the agent links it to the
+   customer it really is (its tickets move there) or confirms it as new. Never merged silently. */
+function review(p) {
+  const waiting = p.review_contact_ids || [];
+  const id = waiting.includes(state.ticket?.contact_id) ? state.ticket.contact_id : waiting[0];
+  const box = $("p-review");
+  box.hidden = !id;
+  $("p-review-found").replaceChildren();
+  $("p-review-error").textContent = "";
+  if (!id) return;
+  box.dataset.contact = String(id);
+  box.dataset.customer = String(p.customer.id);
+  const contact = (p.customer.contacts || []).find((c) => c.id === id);
+  $("p-review-who").textContent = contact ? [contact.name, contact.email, contact.phone].filter(Boolean).join(" · ") : "";
+}
+
+async function reviewed(path, body, done) {
+  const got = await api("POST", `/customer-contacts/${$("p-review").dataset.contact}/${path}`, body ? { body } : {});
+  if (!got.ok) { $("p-review-error").textContent = got.data?.message || _("That could not be done."); return; }
+  say(done);
+  await showTicket(state.ticket.id);
+}
+
+$("p-review-find").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const q = $("p-review-q").value.trim();
+  const list = $("p-review-found");
+  const got = await api("GET", `/customers?q=${encodeURIComponent(q)}&page_size=6`);
+  const own = Number($("p-review").dataset.customer);
+  const found = got.ok ? got.data.filter((c) => c.id !== own).slice(0, 5) : [];
+  list.replaceChildren(...found.map((c) => {
+    const pick = el("button", { type: "button", class: "link", text: _("This is them") });
+    pick.addEventListener("click", () => reviewed("link", { customer_id: c.id },
+      _("Linked to %(name)s: the ticket is theirs now.", { name: c.name })));
+    return el("li", {}, el("span", { text: [c.name, c.email, c.phone].filter(Boolean).join(" · ") }), " ", pick);
+  }));
+  if (!found.length) list.append(el("li", { class: "muted", text: _("No customer found.") }));
+});
+$("p-review-new").addEventListener("click", () => reviewed("confirm", null, _("Confirmed as a new customer.")));
+
+function satisfaction(seen) {
+  /* How the customer rated us lately: the average of the last days, then their last answers. */
+  const score = $("p-score");
+  score.className = "";
+  if (!seen) {
+    score.textContent = _("Has not rated us yet.");
+    score.className = "muted";
+    $("p-ratings").replaceChildren();
+    return;
+  }
+  score.textContent = seen.average === null
+    ? _("No rating in the last %(days)s days.", { days: seen.days })
+    : ngettext("%(avg)s / 5 from %(num)s rating in the last %(days)s days",
+      "%(avg)s / 5 from %(num)s ratings in the last %(days)s days", seen.count,
+      { avg: seen.average.toFixed(1), days: seen.days });
+  if (seen.average !== null && seen.average <= 2.5) score.className = "low-score";
+  $("p-ratings").replaceChildren(...seen.recent.map((r) => el("li", {},
+    el("span", { class: r.score <= 2 ? "badge low-score" : "badge", text: `${r.score} / 5` }), " ",
+    el("span", { class: "muted", text: (r.subject === "visit" ? _("Visit") : _("Ticket")) + " · " + when(r.answered_at) }),
+    r.comment ? el("q", { text: r.comment }) : null)));
 }
 
 async function suggest(text) {
