@@ -105,7 +105,7 @@ def _assign(
     the window, so there is nothing to load again, and the order's row is written once.
     """
     if orders.window_containing(order, when) is None:  # the check placed it inside: a bug, not input
-        raise Conflict("the visit could not be placed inside its window; try another window")
+        raise Conflict("the visit could not be placed on the route; try another window")
     steps = [("assign", states.transition("assign", order.status))]
     if dispatch:
         steps.append(("dispatch", states.transition("dispatch", steps[0][1])))
