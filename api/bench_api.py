@@ -13,7 +13,9 @@ same run. Each endpoint is loaded for ``--seconds`` by ``--connections`` keep-al
 (wrk when it is on PATH, else a Python load generator of a few processes of threads) and the
 table gives requests per second, p50 and p99 latency and the share of the baseline's requests
 per second. Bookings come last (they change the day) and count successful bookings (201).
-The workers' memory (VmRSS) is printed before the first phase and after the last.
+The workers' memory (VmRSS) is printed before the first phase and after the last;
+``--memory-minutes 10`` then loads every endpoint at once for ten minutes and prints each
+worker's memory every 30 s, and the errors (5xx answers and broken connections).
 """
 
 from __future__ import annotations
@@ -469,6 +471,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--python-load", action="store_true", help="use the Python load generator even if wrk is here"
     )
+    parser.add_argument(
+        "--memory-minutes",
+        type=float,
+        default=0.0,
+        help="after the table, load every endpoint at once for this long, printing each worker's "
+        "memory every 30 s and the errors (5xx and broken connections) at the end",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--city", choices=("manchester", "shanghai"), default="manchester", help="demo city")
     parser.add_argument("--serve-hello", type=int, default=0, help=argparse.SUPPRESS)
@@ -504,6 +513,7 @@ def main(argv: list[str] | None = None) -> int:
             "DISPATCH_INSTANCE_PATH": instance,
         }
         results: list[Load] = []
+        memory: Load | None = None
         try:
             port = free_port()
             serve = [
@@ -533,6 +543,8 @@ def main(argv: list[str] | None = None) -> int:
                         )
                     )
                 after = workers_rss_mib(pid)
+                if args.memory_minutes > 0:
+                    memory = memory_run(port, pid, plan, run_load, args.connections, args.memory_minutes)
             port = free_port()
             hello = [
                 sys.executable,
@@ -574,10 +586,48 @@ def main(argv: list[str] | None = None) -> int:
         )
     print("(bookings: successful bookings (201) a second)")
     print(f"workers' memory (VmRSS): before {_mib(before)}, after {_mib(after)}")
-    failed = sum(r.errors for r in [*results, base]) + sum(
-        n for r in [*results, base] for s, n in r.statuses.items() if s >= 500
-    )
+    runs = [*results, base] + ([memory] if memory is not None else [])
+    if memory is not None:
+        print(f"memory run: {memory.name}, {memory.rate:,.1f} req/s, errors: {_errors(memory)}")
+    failed = sum(_errors(r) for r in runs)
     return 1 if failed else 0
+
+
+def _errors(load: Load) -> int:
+    """Broken connections and 5xx answers."""
+    return load.errors + sum(n for s, n in load.statuses.items() if s >= 500)
+
+
+def memory_run(
+    port: int,
+    pid: int,
+    plan: list[tuple[str, list[Call], bool]],
+    run_load: Any,
+    connections: int,
+    minutes: float,
+) -> Load:
+    """Every endpoint of the table at once (bookings included) for ``minutes``; RSS every 30 s."""
+    calls = [c for _, cs, _ in plan for c in cs[:50]]  # each endpoint about equally often
+    total = Load(f"{minutes:g} min of every endpoint at once, {connections} connections", 0.0)
+    start = workers_rss_mib(pid)
+    print(f"  memory run: {minutes:g} min; workers' memory (VmRSS) at start: {_mib(start)}", flush=True)
+    deadline = time.monotonic() + minutes * 60
+    while (left := deadline - time.monotonic()) >= 1:
+        chunk = run_load(
+            "memory", port, calls, connections=connections, seconds=min(30.0, left), idempotent=True
+        )
+        total.seconds += chunk.seconds
+        total.errors += chunk.errors
+        for status, n in chunk.statuses.items():
+            total.statuses[status] = total.statuses.get(status, 0) + n
+        elapsed = minutes * 60 - (deadline - time.monotonic())
+        print(
+            f"    {elapsed / 60:4.1f} min: {_mib(workers_rss_mib(pid))}; {chunk.rate:,.0f} req/s, "
+            f"errors so far: {_errors(total)}",
+            flush=True,
+        )
+    print(f"  workers' memory (VmRSS) at start: {_mib(start)}, at end: {_mib(workers_rss_mib(pid))}")
+    return total
 
 
 def _mib(values: list[float]) -> str:

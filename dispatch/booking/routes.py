@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 import optimizer
 from dispatch.access import SYSTEM
+from dispatch.booking.day import Stop
 from dispatch.booking.models import BookingDay
 from dispatch.booking.slots import Check, Slot
+from dispatch.db import utcnow
+from dispatch.engineers.models import Engineer
 from dispatch.errors import Conflict
-from dispatch.orders import actions
+from dispatch.events import service as events
 from dispatch.orders import service as orders
+from dispatch.orders import states
 from dispatch.orders.models import Order, OrderStatus
 from dispatch.planning.problem import PRIORITY, PUBLISHED, engineer_key, visit_id
 
@@ -72,22 +78,12 @@ def place_on_route(session: Session, order: Order, slot: Slot, checked: Check) -
     if key not in placed:  # the check under the lock said it fits: this is a bug, not a race
         raise Conflict("the visit could not be placed on the route; try another window")
     sequence, start = placed[key]
-    actions.assign(
-        session,
-        actor=SYSTEM,
-        order_id=order.id,
-        expected_version=None,
-        engineer_id=slot.engineer_id,
-        scheduled_start=loaded.at(start),
-        sequence=sequence,
-    )
     published = any(
         o.engineer_id == slot.engineer_id and o.status in PUBLISHED
         for k, o in loaded.orders.items()
         if k != key
     )
-    if published:
-        actions.dispatch(session, actor=SYSTEM, order_id=order.id, expected_version=None)
+    _assign(session, order, slot.engineer_id, loaded.at(start), sequence, dispatch=published)
     moved = {}
     for other_key, (position, other_start) in placed.items():
         other = loaded.orders.get(other_key)
@@ -95,12 +91,73 @@ def place_on_route(session: Session, order: Order, slot: Slot, checked: Check) -
             continue
         when = loaded.at(other_start)
         if other.scheduled_start != when or other.sequence != position:
-            moved[other.id] = (when, position)
+            moved[other.id] = (other, when, position)
+    _retime(session, moved, reason=f"order {order.number} was booked onto the route")
+
+
+def _assign(
+    session: Session, order: Order, engineer_id: int, when: datetime, sequence: int, *, dispatch: bool
+) -> None:
+    """The booked order onto its engineer's route (and into their day when it is published).
+
+    What ``actions.assign`` and ``actions.dispatch`` do, with their events, on the order already
+    in hand: the check under the lock chose an active engineer with the skills and a start inside
+    the window, so there is nothing to load again, and the order's row is written once.
+    """
+    if orders.window_containing(order, when) is None:  # the check placed it inside: a bug, not input
+        raise Conflict("the visit could not be placed on the route; try another window")
+    steps = [("assign", states.transition("assign", order.status))]
+    if dispatch:
+        steps.append(("dispatch", states.transition("dispatch", steps[0][1])))
+    before = orders.snapshot(order)
+    order.engineer = session.get(Engineer, engineer_id)
+    order.engineer_id, order.scheduled_start, order.sequence = engineer_id, when, sequence
+    for action, status in steps:
+        order.status = status
+        after = orders.snapshot(order)
+        old, new = events.changed(before, after)
+        events.record(
+            session,
+            actor=SYSTEM,
+            entity_type="order",
+            entity_id=order.id,
+            order_id=order.id,
+            action=action,
+            before=old,
+            after=new,
+        )
+        before = after
+    order.updated_at = utcnow()
+
+
+def _retime(session: Session, moved: dict[int, tuple[Stop, datetime, int]], *, reason: str) -> None:
+    """Later stops of the route follow in time: one UPDATE for all of them, one event each.
+
+    The day was read as rows, so the orders are not loaded as objects to be flushed one by one;
+    each still gets a new version (an open edit of it gets 412) and its "retimed" event.
+    """
     if not moved:
         return
-    # Only the orders that move on this one route are loaded as objects (the day was read as rows).
-    for other_order in session.scalars(select(Order).where(Order.id.in_(moved)).order_by(Order.id)):
-        when, position = moved[other_order.id]
-        with orders.recording(session, actor=SYSTEM, order=other_order, action="retimed") as logged:
-            other_order.scheduled_start, other_order.sequence = when, position
-            logged["reason"] = f"order {order.number} was booked onto the route"
+    now = utcnow()
+    table = cast(Table, Order.__table__)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("order_id"))
+        .values(
+            scheduled_start=bindparam("when"),
+            sequence=bindparam("position"),
+            version=table.c.version + 1,
+            updated_at=now,
+        ),
+        [{"order_id": oid, "when": when, "position": pos} for oid, (_, when, pos) in moved.items()],
+    )
+    changes = []
+    for oid, (stop, when, position) in sorted(moved.items()):
+        if (held := session.identity_map.get(identity_key(Order, oid))) is not None:
+            session.expire(held)  # an object of it in this session reads the new row
+        old, new = events.changed(
+            {"scheduled_start": events.jsonable(stop.scheduled_start), "sequence": stop.sequence},
+            {"scheduled_start": events.jsonable(when), "sequence": position},
+        )
+        changes.append(events.Change(oid, old, new, order_id=oid, payload={"reason": reason}))
+    events.record_many(session, actor=SYSTEM, entity_type="order", action="retimed", changes=changes)

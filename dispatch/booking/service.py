@@ -220,6 +220,21 @@ def book(
         default_time_zone=default_time_zone,
     )
     day = _check_window(window, time_zone=site.time_zone, policy=policy, now=now)
+    # The order is written before the day's lock is taken (nothing in it depends on the routes, and
+    # a refusal rolls it back with the rest), and so is its tracking link: the lock is held only to
+    # check and place it.
+    order = orders.create(
+        session,
+        actor=actor,
+        site_id=site.id,
+        service_type_id=stype.id,
+        customer_id=site.customer_id,
+        time_windows=[window],
+        channel=Channel.WEB if actor.role is Role.CUSTOMER else None,
+        description=description,
+    )
+    link = TrackingLink(order_id=order.id)
+    session.add(link)
     lock = routes.lock_day(session, day)
     checked = check(
         session,
@@ -234,20 +249,8 @@ def book(
     slot = _slot_for(checked.slots, window)
     if slot is None:
         raise _taken(window, checked.slots)
-    order = orders.create(
-        session,
-        actor=actor,
-        site_id=site.id,
-        service_type_id=stype.id,
-        customer_id=site.customer_id,
-        time_windows=[window],
-        channel=Channel.WEB if actor.role is Role.CUSTOMER else None,
-        description=description,
-    )
     routes.place_on_route(session, order, slot, checked)
     lock.bookings += 1
-    link = TrackingLink(order_id=order.id)
-    session.add(link)
     session.flush()
     notifications.booking_confirmed(session, order=order)
     return order, link

@@ -10,10 +10,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
+from dispatch.access import SYSTEM
+from dispatch.events.models import Event
+from dispatch.orders import actions
+from tests.booking_world import build, committed, days_ahead, local, planned_order
 from tests.factories import advance, make_order
 
 ENGINEER_DAY = (
@@ -89,3 +94,62 @@ def test_a_page_of_the_dispatchers_order_list_costs_the_same_statements_however_
     assert busy == full, f"{full} statements for a page of 50 of 57 orders, {busy} of 157"
     assert short == full - 1, "only a full page needs counting the rest"
     assert full <= 7, f"{full} statements for a page of orders"
+
+
+def _published_route(app: Any, w: Any, engineer: str, count: int, first_hour: int) -> None:
+    """``count`` dispatched visits on one engineer's route of ``w.day``, an hour apart from ``first_hour``."""
+
+    def fill(session: Any) -> None:
+        for i in range(count):
+            oid = planned_order(
+                session,
+                w,
+                site="s2",
+                window=(local(w.day, 8), local(w.day, 18)),
+                start=local(w.day, first_hour) + timedelta(minutes=50 * i),
+                engineer=engineer,
+            )
+            actions.dispatch(session, actor=SYSTEM, order_id=oid, expected_version=None)
+
+    committed(app, fill)
+
+
+def booking_statements(app: Any, client: Any, w: Any, hour: int) -> tuple[int, int]:
+    """(statements, orders retimed) for one booking of the ``hour`` window at Withington."""
+    query = {"service_type_id": w.ids["boiler-service"], "day": w.day.isoformat()}
+    offered = client.get(
+        "/api/v1/slots", query_string=query | {"site_id": w.ids["s1"]}, headers=w.headers["agent"]
+    ).json
+    chosen = next(s for s in offered if s["local_starts_at"][11:13] == f"{hour:02d}")
+    body = query | {"site_id": w.ids["s1"], "starts_at": chosen["starts_at"], "ends_at": chosen["ends_at"]}
+    del body["day"]
+    with counted(app) as statements:
+        response = client.post("/api/v1/bookings", json=body, headers=w.headers["agent"])
+    assert response.status_code == 201, response.json
+    session = app.extensions["dispatch.db"].sessions()
+    try:
+        retimed = session.scalar(
+            select(func.count(Event.id)).where(
+                Event.action == "retimed",
+                Event.payload["reason"].as_string().contains(response.json["order"]["number"]),
+            )
+        )
+    finally:
+        session.close()
+    return len(statements), int(retimed or 0)
+
+
+def test_a_booking_costs_the_same_statements_on_a_quiet_day_as_on_a_full_one(app, client):
+    # Three engineers; the booking joins a published route, so later stops are retimed.
+    w = committed(app, lambda s: build(s, app, day=days_ahead(3), engineers_count=3))
+    _published_route(app, w, "e1", 1, 14)
+    _published_route(app, w, "e2", 1, 14)
+    _published_route(app, w, "e3", 1, 14)
+    booking_statements(app, client, w, 16)  # warm: first-request work is not per booking
+    quiet, retimed_quiet = booking_statements(app, client, w, 8)
+    for engineer in ("e1", "e2", "e3"):
+        _published_route(app, w, engineer, 6, 10)
+    busy, retimed_busy = booking_statements(app, client, w, 8)
+    assert retimed_busy > retimed_quiet, (retimed_quiet, retimed_busy)
+    assert busy == quiet, f"{quiet} statements to book onto a day of 4 visits, {busy} onto a day of 23"
+    assert quiet <= 36, f"{quiet} statements for one booking"
