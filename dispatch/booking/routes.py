@@ -20,6 +20,7 @@ from dispatch.db import utcnow
 from dispatch.engineers.models import Engineer
 from dispatch.errors import Conflict
 from dispatch.events import service as events
+from dispatch.i18n import _
 from dispatch.orders import service as orders
 from dispatch.orders import states
 from dispatch.orders.models import Order, OrderStatus
@@ -76,7 +77,7 @@ def place_on_route(session: Session, order: Order, slot: Slot, checked: Check) -
     timed = optimizer.evaluate(one_route, {engineer: stops}).route_of(engineer)
     placed = {s.visit_id: (i, s.start) for i, s in enumerate(timed.stops)} if timed is not None else {}
     if key not in placed:  # the check under the lock said it fits: this is a bug, not a race
-        raise Conflict("the visit could not be placed on the route; try another window")
+        raise Conflict(_("the visit could not be placed on the route; try another window"))
     sequence, start = placed[key]
     published = any(
         o.engineer_id == slot.engineer_id and o.status in PUBLISHED
@@ -105,7 +106,7 @@ def _assign(
     the window, so there is nothing to load again, and the order's row is written once.
     """
     if orders.window_containing(order, when) is None:  # the check placed it inside: a bug, not input
-        raise Conflict("the visit could not be placed on the route; try another window")
+        raise Conflict(_("the visit could not be placed on the route; try another window"))
     steps = [("assign", states.transition("assign", order.status))]
     if dispatch:
         steps.append(("dispatch", states.transition("dispatch", steps[0][1])))
