@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dispatch import i18n
+from dispatch import i18n, statuses
 from dispatch.tickets import states
 from dispatch.tickets.models import TicketStatus as S
 
@@ -36,10 +36,15 @@ def test_an_illegal_move_is_a_conflict_naming_both_states(action, current):
     assert error.status == 409
     target = states.MOVES[action].target.value
     assert error.errors == {"current_status": current.value, "target_status": target}
-    assert current.value in str(error.message)
-    assert target in str(error.message)
+    with i18n.use_locale("en"):
+        shown = str(error.message)
+    assert f"a ticket that is {statuses.word('TicketStatus', current.value)} " in shown
+    assert f"cannot become {statuses.word('TicketStatus', target)}" in shown
     with i18n.use_locale("zh_Hans"):
-        assert current.value in str(error.message)
+        shown = str(error.message)
+        assert str(statuses.word("TicketStatus", current.value)) in shown  # the status in words
+        assert str(statuses.word("TicketStatus", target)) in shown
+    assert current.value not in shown  # not its code
 
 
 def test_closed_is_final_and_the_desk_is_offered_only_legal_statuses():
