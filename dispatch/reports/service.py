@@ -19,7 +19,7 @@ from dispatch.db import utcnow
 from dispatch.errors import Invalid, NotFound
 from dispatch.i18n import _
 from dispatch.reports import figures
-from dispatch.reports.figures import Audience, Day, Figure, Reading
+from dispatch.reports.figures import Audience, Day, Days, Figure, Reading
 from dispatch.reports.models import DailyAggregate
 
 MAX_DAYS = 366
@@ -27,6 +27,8 @@ MAX_DAYS = 366
 MAX_POINTS = 5000
 """The most points one answer may hold (a year per day for 13 engineers): more is no chart, but a
 shorter range or a week or a month per point."""
+INSERT_CHUNK = 2000
+"""Rows written in one statement by the job."""
 
 
 def local_day(day: date, time_zone: str) -> Day:
@@ -39,14 +41,27 @@ def local_day(day: date, time_zone: str) -> Day:
 
 def build_day(session: Session, day: date, *, time_zone: str, only: Sequence[str] = ()) -> int:
     """Replace the day's rows of every figure (or of ``only``) with freshly computed ones; returns how many."""
-    bounds = local_day(day, time_zone)
+    return build_days(session, day, day, time_zone=time_zone, only=only)
+
+
+def build_days(session: Session, first: date, last: date, *, time_zone: str, only: Sequence[str] = ()) -> int:
+    """Replace the rows of every day from ``first`` to ``last`` of every figure (or of ``only``); returns
+    how many. A figure with a days function reads all the days in a few statements (a month's backfill
+    is not thirty times a day's), the others are computed day by day."""
+    span = Days([local_day(day, time_zone) for day in days(first, last)])
     chosen = [f for f in figures.all_figures() if not only or f.name in only]
     written = 0
     now = utcnow()
     for figure in chosen:
         session.execute(
-            delete(DailyAggregate).where(DailyAggregate.figure == figure.name, DailyAggregate.day == day)
+            delete(DailyAggregate).where(
+                DailyAggregate.figure == figure.name, DailyAggregate.day >= first, DailyAggregate.day <= last
+            )
         )
+        if figure.compute_days is not None:
+            measured = figure.compute_days(session, span)
+        else:
+            measured = {bounds.day: figure.compute(session, bounds) for bounds in span.days}
         rows = [
             {
                 "day": day,
@@ -58,10 +73,11 @@ def build_day(session: Session, day: date, *, time_zone: str, only: Sequence[str
                 "samples": m.samples,
                 "computed_at": now,
             }
-            for m in figure.compute(session, bounds)
+            for day in sorted(measured)
+            for m in measured[day]
         ]
-        if rows:
-            session.execute(insert(DailyAggregate), rows)
+        for start in range(0, len(rows), INSERT_CHUNK):
+            session.execute(insert(DailyAggregate), rows[start : start + INSERT_CHUNK])
         written += len(rows)
     session.flush()
     return written
