@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from dispatch.access import SYSTEM
 from dispatch.calendars import service as calendars
 from dispatch.catalog import service as catalog
+from dispatch.complaints.models import Complaint, Responsible, RootCause
 from dispatch.customers import service as customers
 from dispatch.engineers import service as engineers
 from dispatch.events.models import Event
@@ -25,6 +26,7 @@ from dispatch.reports.models import DailyAggregate
 from dispatch.routing.models import DeskTeam
 from dispatch.sites import service as sites
 from dispatch.sla.models import ClockKind, SlaClock
+from dispatch.surveys.models import Survey, SurveySubject
 from dispatch.tickets.models import Ticket, TicketCategory, TicketChannel, TicketKind, TicketStatus
 
 TZ = "Europe/London"
@@ -33,8 +35,14 @@ CHUNK = 5000
 
 
 def bulk(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), CHUNK):
-        session.execute(insert(model), rows[start : start + CHUNK])
+    """Insert the rows in statements of up to :data:`CHUNK` rows of the same columns (rows of mixed
+    shapes in one statement would be sent a few at a time)."""
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        shapes.setdefault(tuple(row), []).append(row)
+    for same in shapes.values():
+        for start in range(0, len(same), CHUNK):
+            session.execute(insert(model.__table__), same[start : start + CHUNK])
 
 
 def generate(session: Session, *, tickets: int, visits: int, first: date, days: int, seed: int) -> None:
@@ -49,7 +57,8 @@ def generate(session: Session, *, tickets: int, visits: int, first: date, days: 
     teams = [DeskTeam(code=f"t{n}", name=f"Team {n}") for n in range(5)]
     categories = [TicketCategory(name=f"Category {n}") for n in range(10)]
     article = Article(visibility=Visibility.PUBLIC)
-    session.add_all([*teams, *categories, article])
+    causes = [RootCause(name=f"Cause {n}") for n in range(8)]
+    session.add_all([*teams, *categories, article, *causes])
     session.flush()
     customer = customers.create(session, actor=SYSTEM, name="Bench Ltd", email="bench@example.com").id
     site_ids = [
@@ -78,20 +87,48 @@ def generate(session: Session, *, tickets: int, visits: int, first: date, days: 
     span_s = days * 86400
     channels = list(TicketChannel)
     ticket_rows, created = [], []
+    complaints: list[dict[str, Any]] = []
+    surveys: list[dict[str, Any]] = []
     for n in range(tickets):
         at = start + timedelta(seconds=rng.randrange(span_s))
         resolved = at + timedelta(hours=rng.uniform(0.5, 72)) if rng.random() < 0.85 else None
         created.append((at, resolved))
+        team = rng.choice(teams).id
+        ticket_kind = TicketKind.COMPLAINT if rng.random() < 0.03 else TicketKind.FAULT
+        if ticket_kind is TicketKind.COMPLAINT:  # 3 % complaints, attributed when resolved
+            complaints.append(
+                {
+                    "ticket_id": n + 1,
+                    "customer_id": customer,
+                    "responsible": rng.choice(list(Responsible)) if resolved else None,
+                    "cause_id": rng.choice(causes).id if resolved else None,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+            )
+        if resolved and rng.random() < 0.2:  # a fifth of the resolved tickets' surveys are answered
+            surveys.append(
+                {
+                    "subject": SurveySubject.TICKET,
+                    "ticket_id": n + 1,
+                    "customer_id": customer,
+                    "team_id": team,
+                    "created_at": resolved,
+                    "expires_at": resolved + timedelta(days=14),
+                    "answered_at": resolved + timedelta(hours=rng.uniform(0.1, 48)),
+                    "score": rng.randint(1, 5),
+                }
+            )
         ticket_rows.append(
             {
                 "id": n + 1,
-                "kind": TicketKind.FAULT,
+                "kind": ticket_kind,
                 "channel": rng.choice(channels),
                 "subject": "Bench ticket",
                 "status": TicketStatus.RESOLVED if resolved else TicketStatus.OPEN,
                 "customer_id": customer,
                 "category_id": rng.choice(categories).id,
-                "team_id": rng.choice(teams).id,
+                "team_id": team,
                 "created_at": at,
                 "updated_at": at,
                 "resolved_at": resolved,
@@ -187,6 +224,19 @@ def generate(session: Session, *, tickets: int, visits: int, first: date, days: 
             }
         )
         by_day.setdefault(day, []).append((n + 1, at))
+        if rng.random() < 0.25:  # a quarter of the visits' surveys are answered
+            surveys.append(
+                {
+                    "subject": SurveySubject.VISIT,
+                    "order_id": n + 1,
+                    "customer_id": customer,
+                    "engineer_id": order_rows[-1]["engineer_id"],
+                    "created_at": at + timedelta(hours=1),
+                    "expires_at": at + timedelta(days=15),
+                    "answered_at": at + timedelta(hours=rng.uniform(2, 48)),
+                    "score": rng.randint(1, 5),
+                }
+            )
         event_rows.append(
             {
                 "at": at + timedelta(minutes=rng.randrange(-10, 30)),
@@ -209,6 +259,8 @@ def generate(session: Session, *, tickets: int, visits: int, first: date, days: 
         )
     bulk(session, Order, order_rows)
     bulk(session, Event, event_rows)
+    bulk(session, Complaint, complaints)
+    bulk(session, Survey, surveys)
     plan_rows, route_rows, stop_rows = [], [], []
     for p, (day, stops) in enumerate(sorted(by_day.items()), start=1):
         morning = datetime(day.year, day.month, day.day, 8, tzinfo=UTC)
@@ -255,7 +307,15 @@ def generate(session: Session, *, tickets: int, visits: int, first: date, days: 
     bulk(session, PlanStop, stop_rows)
 
 
-KEYS = {"all": 1, "channel": 6, "category": 10, "desk_team": 5, "engineer": 10}
+KEYS = {
+    "all": 1,
+    "channel": 6,
+    "category": 10,
+    "desk_team": 5,
+    "engineer": 10,
+    "root_cause": 8,
+    "responsible": 3,
+}
 
 
 def daily_rows(session: Session, *, tickets: int, visits: int, first: date, days: int, seed: int) -> int:

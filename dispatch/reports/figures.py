@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -78,6 +79,8 @@ class Days:
             raise ValueError("no days")
         self.days = list(days)
         self._starts = [d.start for d in self.days]
+        self.memo: dict[str, Any] = {}
+        """What figures of one build share (the span lives for one build, so nothing here outlives it)."""
 
     @property
     def start(self) -> datetime:
