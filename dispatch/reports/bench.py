@@ -95,7 +95,9 @@ def _ms(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[max(int(len(ordered) * 0.95 + 0.5) - 1, 0)]
 
 
-def _answer_times(url: str, first: date, last: date, repeat: int) -> list[tuple[str, float, float, int]]:
+def _answer_times(
+    url: str, first: date, last: date, repeat: int
+) -> list[tuple[str, float, float, float, int]]:
     from api import create_app
 
     app = create_app(
@@ -117,19 +119,20 @@ def _answer_times(url: str, first: date, last: date, repeat: int) -> list[tuple[
     results = []
 
     def timed(name: str, path: str) -> None:
-        samples, points = [], 0
+        samples, cpu, points = [], [], 0
         for _n in range(repeat):
-            began = time.perf_counter()
+            began, used = time.perf_counter(), time.process_time()
             answer = client.get(path, headers=headers)
             body = answer.get_data()
             samples.append((time.perf_counter() - began) * 1000)
+            cpu.append((time.process_time() - used) * 1000)
             assert answer.status_code == 200, answer.get_data(as_text=True)
             if answer.mimetype == "application/json":
                 points = len((answer.json or {})["points"])
             elif answer.mimetype == "text/csv":
                 points = body.count(b"\n") - 1
         p50, p95 = _ms(samples)
-        results.append((name, p50, p95, points))
+        results.append((name, p50, p95, statistics.median(cpu), points))
 
     for figure in all_figures():
         for group in figure.dimensions:
@@ -226,13 +229,19 @@ def main(
             _print_answers(_answer_times(url, first, last, repeat))
 
 
-def _print_answers(results: list[tuple[str, float, float, int]]) -> None:
-    click.echo(f"\n{'GET /api/v1/reports/...':<46} {'p50 ms':>8} {'p95 ms':>8} {'points':>7}")
-    for name, p50, p95, points in results:
+def _print_answers(results: list[tuple[str, float, float, float, int]]) -> None:
+    """p50 and p95 of the answer's wall time, and the median of the app's own CPU time (the database
+    server's work on PostgreSQL not included): on a shared machine the wall time includes waiting."""
+    click.echo(f"\n{'GET /api/v1/reports/...':<46} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms':>8} {'points':>7}")
+    for name, p50, p95, cpu, points in results:
         flag = "" if p95 < TARGET_MS else f"  over {TARGET_MS:.0f} ms"
-        click.echo(f"{name:<46} {p50:8.1f} {p95:8.1f} {points:7d}{flag}")
-    worst = max(p95 for _name, _p50, p95, _points in results)
-    click.echo(f"\nworst p95 {worst:.1f} ms (target < {TARGET_MS:.0f} ms)")
+        click.echo(f"{name:<46} {p50:8.1f} {p95:8.1f} {cpu:8.1f} {points:7d}{flag}")
+    worst = max(r[2] for r in results)
+    under = sum(1 for r in results if r[2] < TARGET_MS)
+    click.echo(
+        f"\nworst p95 {worst:.1f} ms; {under} of {len(results)} under {TARGET_MS:.0f} ms; "
+        f"median p50 {statistics.median(r[1] for r in results):.1f} ms; worst CPU {max(r[3] for r in results):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

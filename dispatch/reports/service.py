@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -179,11 +178,12 @@ def percentile(ordered: Sequence[int], share: float) -> int | None:
     return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
 
 
-def _merge(parts: Iterable[list[int]]) -> list[int]:
+def _merge(parts: Sequence[list[int]]) -> list[int]:
+    """The days' samples as one sorted list."""
     merged: list[int] = []
     for part in parts:
         merged.extend(part)
-    merged.sort()
+    merged.sort()  # runs already sorted: a merge of them, not a full sort
     return merged
 
 
@@ -224,34 +224,40 @@ def read(
         )
         .order_by(DailyAggregate.day)
     )
-    count: dict[tuple[date, str], int] = defaultdict(int)
-    total: dict[tuple[date, str], int] = defaultdict(int)
-    samples: dict[tuple[date, str], list[list[int]]] = defaultdict(list)
-    last_day: dict[tuple[date, str], date] = {}
+    reading = figure.reading
+    periods: dict[date, date] = {}
+    # per (period, key): count, total, the last day seen, the days' sorted samples
+    slots: dict[tuple[date, str], tuple[list[int], list[list[int]]]] = {}
+    seen: dict[tuple[date, str], date] = {}
     for row in session.execute(stmt):
         day, key, n, t = row[0], row[1], row[2], row[3]
-        slot = (_period(day, every), key)
-        if figure.reading is Reading.LAST:
-            if last_day.get(slot) != day and slot in last_day:
-                count[slot] = 0
-            last_day[slot] = day
-        count[slot] += n
-        total[slot] += t
-        if figure.reading is Reading.DURATION and row[4]:
-            samples[slot].append(list(row[4]))
+        period = periods.get(day)
+        if period is None:
+            period = periods[day] = _period(day, every)
+        slot = (period, key)
+        sums = slots.get(slot)
+        if sums is None:
+            sums = slots[slot] = ([0, 0], [])
+        elif reading is Reading.LAST and seen[slot] != day:
+            sums[0][0] = 0  # a level: the period's last day counts, not the sum of its days
+        seen[slot] = day
+        sums[0][0] += n
+        sums[0][1] += t
+        if reading is Reading.DURATION and row[4]:
+            sums[1].append(row[4])
     points = []
-    for slot in sorted(count):
-        n, t = count[slot], total[slot]
+    for slot in sorted(slots):
+        (n, t), parts = slots[slot]
         value: float | None
         p90: float | None = None
-        if figure.reading in (Reading.COUNT, Reading.LAST):
+        if reading in (Reading.COUNT, Reading.LAST):
             value = n
-        elif figure.reading is Reading.SUM:
+        elif reading is Reading.SUM:
             value = t
-        elif figure.reading is Reading.RATE:
+        elif reading is Reading.RATE:
             value = round(t / n, 4) if n else None
         else:
-            pooled = _merge(samples[slot])
+            pooled = _merge(parts)
             value, p90 = percentile(pooled, 0.5), percentile(pooled, 0.9)
         points.append(Point(slot[0], slot[1], n, t, value, p90))
     if len(points) > MAX_POINTS:
