@@ -1,7 +1,7 @@
-"""The built-in figures: for one local day, what the desk, the clocks, the visits and the plans did.
+"""The built-in figures: for each local day, what the desk, the clocks, the visits and the plans did.
 
-Each day function reads only the rows of its day (by the indexed time columns) except the backlog,
-which counts the tickets open at the day's end. Business times come from the SLA clock rows and the
+Each figure reads the rows of its days (by the indexed time columns) in one or a few statements and
+sorts them into days, except the backlog, which counts the tickets open at each day's end. Business times come from the SLA clock rows and the
 business calendars exactly as the desk shows them (:func:`dispatch.sla.clocks.view`).
 """
 

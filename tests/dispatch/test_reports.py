@@ -399,3 +399,14 @@ def test_local_days_and_the_nightly_range():
     assert (shanghai.start, shanghai.end) == (at(9, 16), at(10, 16))
     spring = service.local_day(date(2026, 3, 29), "Europe/London")  # the clocks go forward: 23 hours
     assert (spring.end - spring.start).total_seconds() == 23 * H
+
+
+def test_a_moment_falls_in_its_local_day_across_the_clock_change():
+    from dispatch.reports.figures import Days
+
+    span = Days([service.local_day(d, TZ) for d in service.days(date(2026, 3, 28), date(2026, 3, 30))])
+    assert span.of(datetime(2026, 3, 28, 0, tzinfo=UTC)) == date(2026, 3, 28)  # midnight starts the day
+    assert span.of(datetime(2026, 3, 28, 23, 59, tzinfo=UTC)) == date(2026, 3, 28)
+    assert span.of(datetime(2026, 3, 29, 23, 30, tzinfo=UTC)) == date(2026, 3, 30)  # 00:30 BST
+    assert span.of(datetime(2026, 3, 27, 23, 59, tzinfo=UTC)) is None
+    assert span.of(datetime(2026, 3, 30, 23, 0, tzinfo=UTC)) is None  # 31 March, midnight BST
