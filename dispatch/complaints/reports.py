@@ -4,30 +4,36 @@ attribution is known). Registered through ``dispatch.reports.figures.EXTENSIONS`
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.complaints.models import Complaint
 from dispatch.i18n import _
-from dispatch.reports.figures import Audience, Day, Figure, Measure, Reading, register
+from dispatch.reports.figures import Audience, Days, Figure, Measure, Reading, one_day, register
 from dispatch.reports.measures import pooled
 from dispatch.tickets.models import Ticket, TicketKind
 
 
-def attribution(session: Session, day: Day) -> list[Measure]:
+def attribution(session: Session, days: Days) -> dict[date, list[Measure]]:
     """Complaints resolved in the day, in all, by root cause and by the kind of party responsible."""
     stmt = (
-        select(Complaint.cause_id, Complaint.responsible)
+        select(Ticket.resolved_at, Complaint.cause_id, Complaint.responsible)
         .join(Ticket, Ticket.id == Complaint.ticket_id)
         .where(
-            Ticket.kind == TicketKind.COMPLAINT, Ticket.resolved_at >= day.start, Ticket.resolved_at < day.end
+            Ticket.kind == TicketKind.COMPLAINT,
+            Ticket.resolved_at >= days.start,
+            Ticket.resolved_at < days.end,
         )
     )
-    rows = session.execute(stmt)
-    return pooled(
-        [({"root_cause": cause, "responsible": who}, 1, 0) for cause, who in rows],
-        ("root_cause", "responsible"),
-    )
+    items: dict[date, list[tuple[dict[str, object], int, int]]] = defaultdict(list)
+    for resolved_at, cause, who in session.execute(stmt):
+        day = days.of(resolved_at) if resolved_at else None
+        if day is not None:
+            items[day].append(({"root_cause": cause, "responsible": who}, 1, 0))
+    return {day: pooled(rows, ("root_cause", "responsible")) for day, rows in items.items()}
 
 
 register(
@@ -38,6 +44,7 @@ register(
         Reading.COUNT,
         ("all", "root_cause", "responsible"),
         Audience.DESK,
-        attribution,
+        one_day(attribution),
+        compute_days=attribution,
     )
 )

@@ -21,7 +21,7 @@ def reports() -> None:
 def build_command(first: datetime | None, last: datetime | None) -> None:
     """Rebuild the daily rows of the days from --from to --to (a re-run replaces them)."""
     from dispatch.db import make_engine, make_session_factory
-    from dispatch.reports import service
+    from dispatch.reports import jobs, service
 
     try:
         settings = Settings.from_env(os.environ).finalized()
@@ -35,9 +35,13 @@ def build_command(first: datetime | None, last: datetime | None) -> None:
     factory = make_session_factory(engine)
     written = 0
     try:
-        for day in service.days(start, end):
+        every = service.days(start, end)
+        for n in range(0, len(every), jobs.CHUNK_DAYS):  # a month per transaction
+            chunk = every[n : n + jobs.CHUNK_DAYS]
             with factory() as session:
-                written += service.build_day(session, day, time_zone=settings.default_time_zone)
+                written += service.build_days(
+                    session, chunk[0], chunk[-1], time_zone=settings.default_time_zone
+                )
                 session.commit()
     finally:
         engine.dispose()

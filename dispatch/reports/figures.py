@@ -11,10 +11,12 @@ pages pick it up with no other change.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -69,6 +71,50 @@ DayFunction = Callable[[Session, Day], Iterable[Measure]]
 """``(session, day)`` -> the day's rows."""
 
 
+class Days:
+    """Consecutive local days read together (a backfill reads a month in one statement, not one a day)."""
+
+    def __init__(self, days: Sequence[Day]) -> None:
+        if not days:
+            raise ValueError("no days")
+        self.days = list(days)
+        self._starts = [d.start for d in self.days]
+        self.memo: dict[str, Any] = {}
+        """What figures of one build share (the span lives for one build, so nothing here outlives it)."""
+
+    @property
+    def start(self) -> datetime:
+        """The first day's start (UTC)."""
+        return self.days[0].start
+
+    @property
+    def end(self) -> datetime:
+        """The last day's end (UTC, exclusive)."""
+        return self.days[-1].end
+
+    def of(self, moment: datetime) -> date | None:
+        """The local day a moment falls in, or None outside the days."""
+        n = bisect_right(self._starts, moment) - 1
+        if n < 0 or moment >= self.days[n].end:
+            return None
+        return self.days[n].day
+
+
+DaysFunction = Callable[[Session, Days], Mapping[date, Iterable[Measure]]]
+"""``(session, days)`` -> each day's rows (a day left out has none): what a day function gives for
+each day, read in a few statements for all of them."""
+
+
+def one_day(function: DaysFunction) -> DayFunction:
+    """The day function of a days function."""
+
+    def compute(session: Session, day: Day) -> list[Measure]:
+        return list(function(session, Days([day])).get(day.day, ()))
+
+    compute.__doc__ = function.__doc__
+    return compute
+
+
 @dataclass(frozen=True)
 class Figure:
     """A report figure: its name, title, unit, how it reads, its dimensions and its day function."""
@@ -82,6 +128,9 @@ class Figure:
     audience: Audience
     compute: DayFunction = field(repr=False)
     description: LazyText | None = None
+    compute_days: DaysFunction | None = field(default=None, repr=False)
+    """The same rows for many days at once (the job uses it when there is one; ``compute`` is then
+    :func:`one_day` of it, so both give the same rows by construction)."""
 
 
 _FIGURES: dict[str, Figure] = {}

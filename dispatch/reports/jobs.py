@@ -1,7 +1,7 @@
 """Jobs of the ``reports`` queue: the nightly build of the daily rows, and a rebuild of a range.
 
-Each day is built in its own transaction, so a long range makes progress and a re-run of a day
-replaces its rows (idempotent).
+A range is built a month at a time, each month in its own transaction (read in a few statements for
+all its days), so a long range makes progress and a re-run replaces its rows (idempotent).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ NIGHTLY_CRON = "20 1 * * *"
 """When ``dispatch scheduler`` queues :func:`nightly` (01:20 UTC every day)."""
 NIGHTLY_EVERY_S = 6 * 3600
 """How often the in-process worker (no Redis) queues :func:`nightly`."""
+CHUNK_DAYS = 31
+"""The days built in one transaction (a year's backfill is twelve of them)."""
 REFRESH_DAYS = 15
 """The nightly job rebuilds this many days up to yesterday: first-time fixes are only known after
 :data:`dispatch.reports.measures.FOLLOW_UP_DAYS`, and late events (offline phones) change recent days."""
@@ -29,9 +31,11 @@ log = logging.getLogger(__name__)
 def build_range(first: str, last: str, time_zone: str) -> int:
     """Rebuild the rows of every day from ``first`` to ``last`` (ISO dates); returns how many rows."""
     written = 0
-    for day in service.days(date.fromisoformat(first), date.fromisoformat(last)):
+    every = service.days(date.fromisoformat(first), date.fromisoformat(last))
+    for start in range(0, len(every), CHUNK_DAYS):
+        chunk = every[start : start + CHUNK_DAYS]
         with session_scope() as session:
-            written += service.build_day(session, day, time_zone=time_zone)
+            written += service.build_days(session, chunk[0], chunk[-1], time_zone=time_zone)
     log.info("report rows of %s to %s rebuilt: %d rows", first, last, written)
     return written
 

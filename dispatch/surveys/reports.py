@@ -8,11 +8,14 @@ ticket, visit surveys for the engineer who did the visit. Registered through
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.i18n import _
-from dispatch.reports.figures import Audience, Day, Figure, Measure, Reading, register
+from dispatch.reports.figures import Audience, Days, Figure, Measure, Reading, one_day, register
 from dispatch.reports.measures import pooled
 from dispatch.surveys.models import Survey, SurveySubject
 
@@ -20,26 +23,30 @@ SATISFIED = 4
 """A score at or above this counts as satisfied."""
 
 
-def _csat(session: Session, day: Day, subject: SurveySubject, dimension: str) -> list[Measure]:
+def _csat(session: Session, days: Days, subject: SurveySubject, dimension: str) -> dict[date, list[Measure]]:
     column = Survey.team_id if subject is SurveySubject.TICKET else Survey.engineer_id
-    stmt = select(column, Survey.score).where(
+    stmt = select(Survey.answered_at, column, Survey.score).where(
         Survey.subject == subject,
-        Survey.answered_at >= day.start,
-        Survey.answered_at < day.end,
+        Survey.answered_at >= days.start,
+        Survey.answered_at < days.end,
         Survey.score.is_not(None),
     )
-    items = [({dimension: key}, 1, int((score or 0) >= SATISFIED)) for key, score in session.execute(stmt)]
-    return pooled(items, (dimension,))
+    items: dict[date, list[tuple[dict[str, object], int, int]]] = defaultdict(list)
+    for answered_at, key, score in session.execute(stmt):
+        day = days.of(answered_at) if answered_at else None
+        if day is not None:
+            items[day].append(({dimension: key}, 1, int((score or 0) >= SATISFIED)))
+    return {day: pooled(rows, (dimension,)) for day, rows in items.items()}
 
 
-def desk_csat(session: Session, day: Day) -> list[Measure]:
+def desk_csat(session: Session, days: Days) -> dict[date, list[Measure]]:
     """Ticket surveys answered in the day (count) and those scoring 4-5 (total), by desk team."""
-    return _csat(session, day, SurveySubject.TICKET, "desk_team")
+    return _csat(session, days, SurveySubject.TICKET, "desk_team")
 
 
-def visit_csat(session: Session, day: Day) -> list[Measure]:
+def visit_csat(session: Session, days: Days) -> dict[date, list[Measure]]:
     """Visit surveys answered in the day (count) and those scoring 4-5 (total), by engineer."""
-    return _csat(session, day, SurveySubject.VISIT, "engineer")
+    return _csat(session, days, SurveySubject.VISIT, "engineer")
 
 
 register(
@@ -50,7 +57,8 @@ register(
         Reading.RATE,
         ("all", "desk_team"),
         Audience.DESK,
-        desk_csat,
+        one_day(desk_csat),
+        compute_days=desk_csat,
     )
 )
 register(
@@ -61,6 +69,7 @@ register(
         Reading.RATE,
         ("all", "engineer"),
         Audience.FIELD,
-        visit_csat,
+        one_day(visit_csat),
+        compute_days=visit_csat,
     )
 )

@@ -340,6 +340,37 @@ def test_first_time_fix_travel_on_time_and_utilisation(built):
     assert _points(session, "utilisation")["all"].value == round(9000 / 43200, 4)
 
 
+def stored_rows(session: Session, first: date, last: date) -> list[tuple[Any, ...]]:
+    """Every daily row of the days, as comparable tuples."""
+    stmt = select(
+        DailyAggregate.figure,
+        DailyAggregate.day,
+        DailyAggregate.dimension,
+        DailyAggregate.key,
+        DailyAggregate.count,
+        DailyAggregate.total,
+        DailyAggregate.samples,
+    ).where(DailyAggregate.day >= first, DailyAggregate.day <= last)
+    return sorted((*row[:6], tuple(row[6]) if row[6] is not None else None) for row in session.execute(stmt))
+
+
+def test_a_week_built_at_once_has_the_rows_of_its_days_built_one_by_one(built):
+    session, _ids = built
+    first, last = date(2026, 11, 8), date(2026, 11, 14)
+    day_by_day = stored_rows(session, first, last)
+    figures = {row[0] for row in day_by_day}
+    assert len(figures) == 13  # every built-in figure had rows in the week (the other parts' have no data)
+    assert {row[1] for row in day_by_day if row[0] == "backlog"} == set(service.days(first, last))
+    written = service.build_days(session, first, last, time_zone=TZ)
+    session.commit()
+    assert stored_rows(session, first, last) == day_by_day
+    assert written == len(day_by_day)
+    # a middle day rebuilt alone leaves its neighbours alone and gives the same rows again
+    service.build_day(session, D, time_zone=TZ)
+    session.commit()
+    assert stored_rows(session, first, last) == day_by_day
+
+
 def test_who_may_read_what_and_bad_ranges(built, monkeypatch):
     session, _ids = built
     names = [f.name for f in service.visible(AGENT)]
@@ -368,3 +399,14 @@ def test_local_days_and_the_nightly_range():
     assert (shanghai.start, shanghai.end) == (at(9, 16), at(10, 16))
     spring = service.local_day(date(2026, 3, 29), "Europe/London")  # the clocks go forward: 23 hours
     assert (spring.end - spring.start).total_seconds() == 23 * H
+
+
+def test_a_moment_falls_in_its_local_day_across_the_clock_change():
+    from dispatch.reports.figures import Days
+
+    span = Days([service.local_day(d, TZ) for d in service.days(date(2026, 3, 28), date(2026, 3, 30))])
+    assert span.of(datetime(2026, 3, 28, 0, tzinfo=UTC)) == date(2026, 3, 28)  # midnight starts the day
+    assert span.of(datetime(2026, 3, 28, 23, 59, tzinfo=UTC)) == date(2026, 3, 28)
+    assert span.of(datetime(2026, 3, 29, 23, 30, tzinfo=UTC)) == date(2026, 3, 30)  # 00:30 BST
+    assert span.of(datetime(2026, 3, 27, 23, 59, tzinfo=UTC)) is None
+    assert span.of(datetime(2026, 3, 30, 23, 0, tzinfo=UTC)) is None  # 31 March, midnight BST

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -52,9 +53,12 @@ def test_build_command_writes_the_days_rows_and_refuses_a_backward_range(db_sess
     assert "--to is before --from" in backward.output
 
 
-def test_nightly_job_rebuilds_the_fifteen_days_up_to_yesterday(db_session, clean_db):
+@pytest.mark.parametrize("chunk", [31, 4])
+def test_nightly_job_rebuilds_the_fifteen_days_up_to_yesterday(db_session, clean_db, monkeypatch, chunk):
     from dispatch.reports import jobs
     from dispatch.tasks.runtime import bound
+
+    monkeypatch.setattr(jobs, "CHUNK_DAYS", chunk)  # one transaction for the 15 days, or four
 
     customer = make_customer(db_session, "Ada Lane", "ada@example.com")
     for day in (1, 2, 16, 17):  # 1 Nov is too old to be rebuilt, 17 Nov is today
@@ -74,3 +78,7 @@ def test_nightly_job_rebuilds_the_fifteen_days_up_to_yesterday(db_session, clean
         select(DailyAggregate).where(DailyAggregate.figure == "volume", DailyAggregate.dimension == "all")
     ).all()
     assert {(r.day.isoformat(), r.count) for r in rows} == {("2026-11-02", 1), ("2026-11-16", 1)}
+    levels = db_session.scalars(
+        select(DailyAggregate).where(DailyAggregate.figure == "backlog", DailyAggregate.dimension == "all")
+    ).all()  # every day of the fifteen has its level, whatever the transactions
+    assert sorted((r.day.day, r.count) for r in levels) == [*((d, 2) for d in range(2, 16)), (16, 3)]

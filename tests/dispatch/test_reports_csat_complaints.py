@@ -19,6 +19,7 @@ from dispatch.routing.models import DeskTeam
 from dispatch.surveys.models import Survey, SurveySubject
 from dispatch.tickets.models import Ticket, TicketChannel, TicketKind
 from tests.conftest import _truncate
+from tests.dispatch.test_reports import stored_rows
 from tests.factories import make_catalog, make_customer, make_engineer, make_order, make_site
 
 D = date(2026, 11, 10)
@@ -115,6 +116,17 @@ def built(engine: Any) -> Iterator[tuple[Session, dict[str, int]]]:
     finally:
         session.close()
         _truncate(engine)
+
+
+def test_the_days_built_at_once_have_the_rows_of_each_day_built_alone(built):
+    session, _ids = built
+    first, last = date(2026, 11, 9), date(2026, 11, 11)
+    only = ("csat", "csat_visits", "complaints")
+    day_by_day = stored_rows(session, first, last)
+    assert {row[0] for row in day_by_day} == set(only)
+    assert service.build_days(session, first, last, time_zone="Europe/London", only=only) == len(day_by_day)
+    session.commit()
+    assert stored_rows(session, first, last) == day_by_day
 
 
 def _points(
