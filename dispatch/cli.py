@@ -201,10 +201,24 @@ def run_gunicorn(app: Any, options: dict[str, Any]) -> None:
     Server().run()
 
 
+def settle_heap() -> None:
+    """Move what start-up made (modules, the app, its catalogs) out of the garbage collector's sight.
+
+    A full collection otherwise walks that whole heap again and again while requests wait (one
+    large report answer took 247 ms instead of 60 ms when one fell inside it); frozen before the
+    workers fork, those pages also stay shared between them."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def _serve(settings: Settings, host: str, port: int, *, workers: int) -> None:
     from api import create_app
 
-    run_gunicorn(create_app(settings), gunicorn_options(host, port, workers=workers))
+    app = create_app(settings)
+    settle_heap()
+    run_gunicorn(app, gunicorn_options(host, port, workers=workers))
 
 
 @main.command()

@@ -99,6 +99,7 @@ def _answer_times(
     url: str, first: date, last: date, repeat: int
 ) -> list[tuple[str, float, float, float, int]]:
     from api import create_app
+    from dispatch.cli import settle_heap
 
     app = create_app(
         {
@@ -110,6 +111,7 @@ def _answer_times(
             "login_limit_per_account": "1000/minute",
         }
     )
+    settle_heap()  # as `dispatch serve` and wsgi.py do once the app is made
     client = app.test_client()
     login: dict[str, Any] = (
         client.post("/api/v1/auth/login", json={"email": "lead@example.com", "password": PASSWORD}).json or {}
