@@ -133,8 +133,16 @@ class PlanCache:
 
     Only slot queries use it; a booking always times the day afresh under the day's lock, so a
     stale plan can at worst offer a window that the booking then refuses (409 with fresh slots).
-    Entries also expire after ``max_age_s``, in case a change slips past the fingerprint (a bulk
-    UPDATE that touches none of the columns it reads).
+
+    What invalidates an entry is :func:`fingerprint`, read afresh from the database on every query
+    (so it holds across workers): the count, last ``updated_at`` and summed version, engineer,
+    sequence and scheduled starts of the orders with a window on the day; the count and last
+    ``updated_at`` of the day's shifts, of all engineers and of sites. A booking, a cancel, a
+    reschedule, a published plan or re-plan, a dispatcher's assignment, a shift edit and an
+    engineer's edit each move one of them (order versions move even for windows and skills;
+    an engineer's skill change touches the row). ``tests/dispatch/test_slot_cache.py`` checks
+    each. Entries also expire after ``max_age_s``, in case a change slips past the fingerprint (a
+    bulk UPDATE that touches none of the columns it reads).
     """
 
     def __init__(self, size: int = 16, max_age_s: float = 60.0) -> None:

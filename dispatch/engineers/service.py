@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from dispatch.access import PLANNERS, Actor, Role, require_role
 from dispatch.catalog.models import Skill
 from dispatch.catalog.service import skills_by_code
+from dispatch.db import utcnow
 from dispatch.engineers.models import Engineer, Team
 from dispatch.errors import Conflict, Forbidden, Invalid, NotFound
 from dispatch.events import service as events
@@ -244,4 +245,7 @@ def update(session: Session, *, actor: Actor, engineer_id: int, changes: Mapping
                 setattr(engineer, name, changes[name])
         if "skills" in changes:
             engineer.skills = skills_by_code(session, changes["skills"])
+            # Skills live in another table: touch the row so that whatever reads ``updated_at``
+            # (the slot query's plan cache) sees the change.
+            engineer.updated_at = utcnow()
     return engineer
