@@ -6,49 +6,13 @@
    button is held while they are on their way, so a double click writes once. The preview is the
    help centre's own rendering (POST /kb/preview), never the browser's. */
 import { _, load, ngettext } from "/i18n/i18n.js";
+import { api, el, refusal } from "./staff.js";
 
-const API = "/api/v1";
 const PAGE = 50;
 const EDITORS = ["admin", "agent"];
 const $ = (id) => document.getElementById(id);
 const token = sessionStorage.getItem("desk.token");
 const state = { categories: [], page: 1, article: null, etag: null, createKey: null, busy: false, saved: "" };
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
-
-async function api(method, path, { body, key, ifMatch } = {}) {
-  const headers = { Authorization: `Bearer ${token}` };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (key) headers["Idempotency-Key"] = key;
-  if (ifMatch) headers["If-Match"] = ifMatch;
-  const response = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  let data = null;
-  try { data = await response.json(); } catch { data = null; }
-  return { ok: response.ok, status: response.status, data, headers: response.headers };
-}
-
-/* The API's own words for a refusal: its message, and what it says of each field. */
-function refusal(result) {
-  const data = result.data || {};
-  const parts = [data.message || _("The server refused (%(status)s).", { status: result.status })];
-  const walk = (value) => {
-    if (typeof value === "string") parts.push(value);
-    else if (Array.isArray(value)) value.forEach(walk);
-    else if (value && typeof value === "object") Object.values(value).forEach(walk);
-  };
-  if (data.errors && ![403, 412].includes(result.status)) walk(data.errors);
-  return parts.join(" ");
-}
 
 const locale = () => document.documentElement.lang || "en";
 const day = (iso) => new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeZone: "UTC" }).format(new Date(`${iso}T00:00:00Z`));

@@ -1,26 +1,9 @@
 /* An agent's own quality reviews and weekly scores, read with the desk's bearer token (this tab's). */
 import { _, load } from "/i18n/i18n.js";
+import { api, el } from "./staff.js";
 
-const API = "/api/v1";
 const $ = (id) => document.getElementById(id);
 const token = sessionStorage.getItem("desk.token");
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else node.setAttribute(name, value);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
-
-async function get(path) {
-  const response = await fetch(API + path, { headers: { Authorization: `Bearer ${token}` } });
-  return { ok: response.ok, status: response.status, data: response.ok ? await response.json() : null };
-}
 
 const day = (iso) => new Intl.DateTimeFormat(document.documentElement.lang || "en", { dateStyle: "medium", timeZone: "UTC" })
   .format(new Date(`${iso}T00:00:00Z`));
@@ -44,10 +27,10 @@ function review(r) {
 
 async function start() {
   await load(document.documentElement.dataset.locale || "en");
-  const me = token ? await get("/auth/me") : { ok: false };
+  const me = token ? await api("GET", "/auth/me") : { ok: false };
   if (!me.ok) { $("login-first").hidden = false; return; }
   $("who").textContent = me.data.full_name;
-  const [reviews, weeks] = await Promise.all([get(`/quality/reviews?agent_id=${me.data.id}`), get(`/quality/scores?agent_id=${me.data.id}`)]);
+  const [reviews, weeks] = await Promise.all([api("GET", `/quality/reviews?agent_id=${me.data.id}`), api("GET", `/quality/scores?agent_id=${me.data.id}`)]);
   $("reviews-card").hidden = false;
   $("weeks-card").hidden = false;
   const list = reviews.ok ? reviews.data : [];

@@ -4,47 +4,12 @@
    the items they were scored on, so nothing here changes a score already given. One write at a
    time: buttons are held while a change is on its way, so a double click changes once. */
 import { _, load } from "/i18n/i18n.js";
+import { api, el, refusal } from "./staff.js";
 
-const API = "/api/v1";
 const $ = (id) => document.getElementById(id);
 const token = sessionStorage.getItem("desk.token");
 let items = [];
 let busy = false;
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
-
-async function api(method, path, { body, key } = {}) {
-  const headers = { Authorization: `Bearer ${token}` };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (key) headers["Idempotency-Key"] = key;
-  const response = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  let data = null;
-  try { data = await response.json(); } catch { data = null; }
-  return { ok: response.ok, status: response.status, data };
-}
-
-/* The API's own words for a refusal: its message, and what it says of each field. */
-function refusal(result) {
-  const data = result.data || {};
-  const parts = [data.message || _("The server refused (%(status)s).", { status: result.status })];
-  const walk = (value) => {
-    if (typeof value === "string") parts.push(value);
-    else if (Array.isArray(value)) value.forEach(walk);
-    else if (value && typeof value === "object") Object.values(value).forEach(walk);
-  };
-  if (data.errors && result.status !== 403) walk(data.errors);
-  return parts.join(" ");
-}
 
 /* Run one change at a time with every button held; the lists are drawn again afterwards. */
 async function one(run, error) {
