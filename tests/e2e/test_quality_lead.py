@@ -176,5 +176,10 @@ def test_a_lead_draws_a_sample_scores_it_and_reads_the_weekly_table(app, live_se
         expect(page.locator("#leads-only")).to_be_visible()
         expect(page.locator("#sample-card")).to_be_hidden()
         expect(page.locator("#to-score-card")).to_be_hidden()
+        # Their own reviews page reads with the same desk login.
+        page.goto(f"{live_server}/desk/reviews")
+        expect(page.locator("#reviews-card")).to_be_visible()
+        expect(page.locator("#weeks-card")).to_be_visible()
+        expect(page.locator("#login-first")).to_be_hidden()
     finally:
         zh.close()
