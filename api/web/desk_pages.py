@@ -18,46 +18,41 @@ bp = Blueprint(
 )
 
 
+def _page(template: str, **context: object) -> Response:
+    """A staff page: rendered, never cached (each reads with this tab's desk login)."""
+    response = Response(render_template(template, **context), mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/desk")
 def desk() -> Response:
     """The desk page; agents, leads and dispatchers log in on it."""
-    settings = current_app.config["DISPATCH"]
-    html = render_template("desk/desk.html", time_zone=settings.default_time_zone)
-    response = Response(html, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _page("desk/desk.html", time_zone=current_app.config["DISPATCH"].default_time_zone)
 
 
 @bp.get("/desk/reviews")
 def reviews() -> Response:
     """An agent's own quality reviews and weekly scores (read with the desk's login of this tab)."""
-    response = Response(render_template("desk/reviews.html"), mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _page("desk/reviews.html")
 
 
 @bp.get("/desk/quality")
 def quality() -> Response:
     """The leads' quality review: draw a week's sample, score reviews, scores per agent and week."""
-    response = Response(render_template("desk/quality.html"), mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _page("desk/quality.html")
 
 
 @bp.get("/desk/kb")
 def kb() -> Response:
     """The knowledge base editor: list, write, preview, publish articles (agents and admins)."""
-    response = Response(render_template("desk/kb.html"), mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _page("desk/kb.html")
 
 
 @bp.get("/desk/rubric")
 def rubric() -> Response:
     """The leads' rubric editor: items with weight, critical flag and order; add, retire, put back."""
-    response = Response(render_template("desk/rubric.html"), mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _page("desk/rubric.html")
 
 
 def init_app(app: Flask) -> None:
